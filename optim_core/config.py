@@ -1,0 +1,92 @@
+"""A whole run as JSON-serializable data: the unit that share links, exports and caches carry.
+
+    {"surface": {"name": "rosenbrock", "a": 1, "b": 100}, "optimizer": "adam", "lr": 0.01,
+     "hyperparameters": {"beta1": 0.9}, "schedule": null, "x0": [-1.5, 2.0], "steps": 500,
+     "noise": 0.0, "seed": 0}
+
+Running the same config twice gives bit-identical results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import OPTIMIZERS
+from .runner import Trajectory, run
+from .schedules import normalize_schedule
+from .validation import check_name
+
+CONFIG_KEYS = ("surface", "optimizer", "lr", "hyperparameters", "schedule", "x0", "steps",
+               "noise", "seed")
+
+
+def _surface_of(config: dict):
+    import landscapes
+
+    surface = config.get("surface", "rosenbrock")
+    if isinstance(surface, str):
+        surface = {"name": surface}
+    if not isinstance(surface, dict):
+        raise ValueError(f"surface must be a name or a dict with a 'name', got {surface!r:.80}")
+    params = {k: v for k, v in surface.items() if k != "name"}
+    return landscapes.get(surface.get("name"), **params)
+
+
+def normalize_config(config: dict) -> dict:
+    """Validate a run config and return it with every default filled in (JSON-serializable)."""
+    if not isinstance(config, dict):
+        raise ValueError(f"a run config must be a JSON object, got {type(config).__name__}")
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise ValueError(f"unknown config key {unknown[0]!r}; valid keys are: {', '.join(CONFIG_KEYS)}")
+    surface = _surface_of(config)
+    name = check_name("optimizer", config.get("optimizer"), tuple(OPTIMIZERS))
+    hyper = config.get("hyperparameters") or {}
+    if not isinstance(hyper, dict):
+        raise ValueError(f"hyperparameters must be an object, got {hyper!r:.80}")
+    x0 = config.get("x0", list(surface.start))
+    # run() performs every check; a one-step dry run is cheaper than duplicating them.
+    traj = run(surface, name, x0, 1, lr=config.get("lr"), noise=config.get("noise", 0.0),
+               seed=config.get("seed", 0), **hyper)
+    steps = config.get("steps", 500)
+    schedule = config.get("schedule")
+    from .validation import check_int
+    from .schedules import MAX_STEPS
+    steps = check_int("steps", steps, 1, MAX_STEPS)
+    normalize_schedule(schedule, steps)
+    return {
+        "surface": {"name": surface.name, **surface.params},
+        "optimizer": name,
+        "lr": _plain(config.get("lr", OPTIMIZERS[name].lr)),
+        "hyperparameters": {k: _plain(v) for k, v in traj.hyperparameters.items()},
+        "schedule": schedule,
+        "x0": _plain(np.asarray(x0, dtype=float)),
+        "steps": steps,
+        "noise": _plain(traj.noise),
+        "seed": traj.seed,
+    }
+
+
+def run_config(config: dict) -> Trajectory:
+    """Run the config (validated as in normalize_config)."""
+    if not isinstance(config, dict):
+        raise ValueError(f"a run config must be a JSON object, got {type(config).__name__}")
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise ValueError(f"unknown config key {unknown[0]!r}; valid keys are: {', '.join(CONFIG_KEYS)}")
+    surface = _surface_of(config)
+    hyper = config.get("hyperparameters") or {}
+    if not isinstance(hyper, dict):
+        raise ValueError(f"hyperparameters must be an object, got {hyper!r:.80}")
+    return run(surface, config.get("optimizer"), config.get("x0", list(surface.start)),
+               config.get("steps", 500), lr=config.get("lr"), schedule=config.get("schedule"),
+               noise=config.get("noise", 0.0), seed=config.get("seed", 0), **hyper)
+
+
+def _plain(value):
+    """NumPy values -> JSON-friendly Python values."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return value.item()
+    return value
