@@ -19,6 +19,7 @@ from .validation import check_bool, check_int, check_name, check_real
 MAX_TRAJECTORIES = 100_000
 MAX_POINTS = 20_000_000      # N x (steps + 1): about 0.5 GB of recorded float64 arrays
 MAX_SEED = 2**32 - 1
+BLOCK = 64                   # steps between folds of the recorded rows into the running range
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,6 +106,126 @@ def _batch_size(x0, arrays) -> int:
     return sizes.pop() if sizes else 1
 
 
+class _Member:
+    """One entry of a batch: its validated inputs, its slice of the shared state, its loop state."""
+
+    def __init__(self, entry, steps, box, owner):
+        if not isinstance(entry, dict):
+            raise ValueError(f"{owner} must be a dict of run arguments, got {type(entry).__name__}")
+        entry = dict(entry)
+        hyper = dict(entry.pop("hyperparameters", None) or {})
+        name = check_name("optimizer", entry.pop("optimizer", None), tuple(OPTIMIZERS))
+        self.spec = OPTIMIZERS[name]
+        lr, schedule = entry.pop("lr", None), entry.pop("schedule", None)
+        noise, seed = entry.pop("noise", 0.0), entry.pop("seed", 0)
+        if "x0" not in entry:
+            raise ValueError(f"{owner} has no x0 (start point)")
+        x0 = entry.pop("x0")
+        hyper.update(entry)             # the rest are hyperparameters given as keywords
+        self.hp = _check_hyperparameters(self.spec, hyper)
+        self.lr = check_real("lr", self.spec.lr if lr is None else lr, 0.0, None, low_open=True,
+                             owner=f"optimizer {name!r}")
+        self.noise = check_real("noise", noise, 0.0, None)
+        self.seed = check_int("seed", seed, 0, MAX_SEED)
+        self.schedule = normalize_schedule(schedule, steps)
+        self.x0 = _check_x0(x0, box)
+        arrays = [v for v in (self.lr, self.noise, *self.hp.values()) if isinstance(v, np.ndarray)]
+        self.n = _batch_size(self.x0, arrays)
+
+    def start(self, theta, grad, lo, steps):
+        """Take columns lo:lo+n of the shared (2, N) state and build the update and the rates."""
+        n, self.cols = self.n, slice(lo, lo + self.n)
+        self.theta, self.grad = theta[:, self.cols], grad[:, self.cols]
+        self.theta[...] = np.broadcast_to(self.x0, (n, 2)).T
+        self.step = self.spec.make({k: _row(v) for k, v in self.hp.items()}, (2, n))
+        self.plateau = Plateau(self.schedule, self.lr, n) if self.schedule["name"] == "plateau" else None
+        if self.plateau is not None:
+            self.lrs = np.empty((steps, n))
+        else:
+            self.lrs = lr_table(self.schedule, self.lr, steps)
+            self.rates = self.lrs.tolist() if self.lrs.ndim == 1 else self.lrs[:, None, :]
+        self.noisy = bool(np.any(self.noise))
+        if self.noisy:
+            self.rng = np.random.default_rng(self.seed)
+            self.kick = np.empty((2, n))
+            self.sigma = _row(self.noise)
+
+    def advance(self, k, loss_k):
+        """Optimizer step k for this member's columns (the gradient is already in self.grad)."""
+        if self.noisy:
+            self.rng.standard_normal(out=self.kick)
+            self.kick *= self.sigma
+            self.grad += self.kick
+        if self.plateau is not None:
+            rate = self.plateau.update(loss_k[self.cols]) if k else self.plateau.lr
+            self.lrs[k] = rate
+            self.step(self.theta, self.grad, rate[None, :])
+        else:
+            self.step(self.theta, self.grad, self.rates[k])
+
+    def result(self, xy, loss, diverged_at, steps, surface_name) -> Trajectory:
+        n, cols = self.n, self.cols
+        lrs = np.broadcast_to(self.lrs[:, None], (steps, n)) if self.lrs.ndim == 1 else self.lrs
+        gone = diverged_at[cols]
+        if (gone >= 0).any():
+            rows = np.arange(steps)[:, None]
+            lrs = np.where(rows >= np.where(gone >= 0, gone, steps), np.nan, lrs)
+        return Trajectory(xy=xy[:, :, cols].transpose(0, 2, 1), loss=loss[:, cols], lr=lrs,
+                          diverged_at=gone, optimizer=self.spec.name, hyperparameters=self.hp,
+                          schedule=self.schedule, surface=surface_name, noise=self.noise,
+                          seed=self.seed)
+
+
+def _row(v):
+    """(N,) -> (1, N), so a per-trajectory value broadcasts against the (2, N) state."""
+    return v[None, :] if isinstance(v, np.ndarray) else v
+
+
+def run_many(surface, runs, steps) -> list[Trajectory]:
+    """Advance several runs (different optimizers, settings, starts) on one surface together.
+
+    runs: a list of dicts with the arguments of run() (optimizer, x0, lr, schedule, noise, seed,
+    hyperparameters as keywords or under "hyperparameters"). One gradient evaluation and one
+    recording per step serve every run, which is what makes a six-optimizer scene cheap. Each
+    result equals what run() gives for that entry alone.
+    """
+    surf = _resolve_surface(surface)
+    steps = check_int("steps", steps, 1, MAX_STEPS)
+    if not isinstance(runs, (list, tuple)) or not runs:
+        raise ValueError("runs must be a non-empty list of run descriptions")
+    box = surf.divergence_box
+    members = [_Member(entry, steps, box, f"run {i}") for i, entry in enumerate(runs)]
+    n = sum(m.n for m in members)
+    if n * (steps + 1) > MAX_POINTS:
+        raise ValueError(f"steps x trajectories too large: {steps} steps x {n} trajectories; "
+                         f"at most {MAX_POINTS} recorded points allowed")
+    theta, grad = np.empty((2, n)), np.empty((2, n))
+    lo = 0
+    for m in members:
+        m.start(theta, grad, lo, steps)
+        lo += m.n
+    xy = np.empty((steps + 1, 2, n))
+    loss = np.empty((steps + 1, n))
+    value_and_grad = surf.value_and_grad
+    # Running min/max of every coordinate, folded in from the recorded rows every BLOCK steps
+    # while they are still in cache: one cheap test at the end finds who may have left the box.
+    low, high = theta.copy(), theta.copy()
+    with np.errstate(all="ignore"):
+        for k in range(steps):
+            xy[k] = theta
+            loss_k = loss[k]
+            loss_k[...] = value_and_grad(theta, grad)
+            for m in members:
+                m.advance(k, loss_k)
+            if k % BLOCK == BLOCK - 1:
+                _fold_range(xy[k + 1 - BLOCK:k + 1], low, high)
+        xy[steps] = theta
+        loss[steps] = value_and_grad(theta, grad)
+        _fold_range(xy[steps - steps % BLOCK:], low, high)
+        diverged_at = _mark_divergence(xy, loss, box, low, high)
+    return [m.result(xy, loss, diverged_at, steps, surf.name) for m in members]
+
+
 def run(surface, optimizer, x0, steps, *, lr=None, schedule=None, noise=0.0, seed=0,
         **hyperparameters) -> Trajectory:
     """Run `steps` updates of `optimizer` on `surface` from every start point in x0 at once.
@@ -115,83 +236,37 @@ def run(surface, optimizer, x0, steps, *, lr=None, schedule=None, noise=0.0, see
     noise: standard deviation of Gaussian noise added to every gradient (reproducible from seed).
     Raises ValueError for invalid input; never raises or warns because a trajectory diverged.
     """
-    name = check_name("optimizer", optimizer, tuple(OPTIMIZERS))
-    spec = OPTIMIZERS[name]
-    surf = _resolve_surface(surface)
-    steps = check_int("steps", steps, 1, MAX_STEPS)
-    hp = _check_hyperparameters(spec, hyperparameters)
-    lr = check_real("lr", spec.lr if lr is None else lr, 0.0, None, low_open=True,
-                    owner=f"optimizer {name!r}")
-    noise = check_real("noise", noise, 0.0, None)
-    seed = check_int("seed", seed, 0, MAX_SEED)
-    sched = normalize_schedule(schedule, steps)
-    box = surf.divergence_box
-    x0 = _check_x0(x0, box)
-    arrays = [v for v in (lr, noise, *hp.values()) if isinstance(v, np.ndarray)]
-    n = _batch_size(x0, arrays)
-    if n * (steps + 1) > MAX_POINTS:
-        raise ValueError(f"steps x trajectories too large: {steps} steps x {n} trajectories; "
-                         f"at most {MAX_POINTS} recorded points allowed")
-
-    def per_trajectory(v):      # (N,) -> (1, N), broadcasting against the (2, N) state
-        return v[None, :] if isinstance(v, np.ndarray) else v
-
-    step = spec.make({k: per_trajectory(v) for k, v in hp.items()}, (2, n))
-    theta = np.array(np.broadcast_to(x0, (n, 2)).T, order="C")
-    grad = np.empty((2, n))
-    xy = np.empty((steps + 1, 2, n))
-    loss = np.empty((steps + 1, n))
-    value_and_grad = surf.value_and_grad
-    plateau = sched["name"] == "plateau"
-    if plateau:
-        schedule_state = Plateau(sched, lr, n)
-        lrs = np.empty((steps, n))
-    else:
-        lrs = lr_table(sched, lr, steps)
-        rates = lrs.tolist() if lrs.ndim == 1 else lrs[:, None, :]
-    noisy = np.any(noise)
-    if noisy:
-        rng = np.random.default_rng(seed)
-        kick = np.empty((2, n))
-        sigma = per_trajectory(noise)
-
-    with np.errstate(all="ignore"):
-        for k in range(steps):
-            xy[k] = theta
-            loss[k] = value_and_grad(theta, grad)
-            if noisy:
-                rng.standard_normal(out=kick)
-                kick *= sigma
-                grad += kick
-            if plateau:
-                rate = lrs[k] = schedule_state.update(loss[k]) if k else schedule_state.lr
-                step(theta, grad, rate[None, :])
-            else:
-                step(theta, grad, rates[k])
-        xy[steps] = theta
-        loss[steps] = value_and_grad(theta, grad)
-        after = _mark_divergence(xy, loss, box)
-    lrs = np.broadcast_to(lrs[:, None], (steps, n)) if lrs.ndim == 1 else lrs
-    diverged_at = np.where(after.any(axis=0), np.argmax(after, axis=0), -1)
-    if after.any():
-        lrs = np.where(after[:steps], np.nan, lrs)
-    return Trajectory(xy=xy.transpose(0, 2, 1), loss=loss, lr=lrs, diverged_at=diverged_at,
-                      optimizer=name, hyperparameters=hp, schedule=sched, surface=surf.name,
-                      noise=noise, seed=seed)
+    entry = dict(optimizer=optimizer, x0=x0, lr=lr, schedule=schedule, noise=noise, seed=seed,
+                 hyperparameters=hyperparameters)
+    return run_many(surface, [entry], steps)[0]
 
 
-def _mark_divergence(xy, loss, box) -> np.ndarray:
-    """Set NaN from each trajectory's first bad row on; return the (rows, N) mask of those rows.
+def _fold_range(rows, low, high):
+    """low/high <- elementwise min/max with rows (B, 2, N); NaN propagates, as it should."""
+    np.minimum(low, rows.min(axis=0), out=low)
+    np.maximum(high, rows.max(axis=0), out=high)
 
-    A row is bad when the position left the divergence box or the loss is not finite.
+
+def _mark_divergence(xy, loss, box, low, high) -> np.ndarray:
+    """Set NaN from each trajectory's first bad row on; return that row per trajectory (-1: none).
+
+    A row is bad when its position is outside the divergence box (NaN included) or its loss is
+    not finite. low/high are the running min/max of each coordinate, so only the trajectories
+    that may be bad are searched row by row.
     """
     (x_lo, x_hi), (y_lo, y_hi) = box
-    x, y = xy[:, 0], xy[:, 1]
+    lo, hi = np.array([[x_lo], [y_lo]]), np.array([[x_hi], [y_hi]])
     # A comparison with NaN is False, so "not inside" also catches NaN positions.
-    inside = (x >= x_lo) & (x <= x_hi) & (y >= y_lo) & (y <= y_hi) & (np.abs(loss) < np.inf)
+    stayed = ((low >= lo) & (high <= hi)).all(axis=0)
+    suspect = np.flatnonzero(~(stayed & np.isfinite(loss.sum(axis=0))))
+    diverged_at = np.full(loss.shape[1], -1, dtype=np.int64)
+    if suspect.size == 0:
+        return diverged_at
+    x, y, f = xy[:, 0, suspect], xy[:, 1, suspect], loss[:, suspect]
+    inside = (x >= x_lo) & (x <= x_hi) & (y >= y_lo) & (y <= y_hi) & (np.abs(f) < np.inf)
     after = np.logical_or.accumulate(~inside, axis=0)
-    if after.any():
-        x[after] = np.nan
-        y[after] = np.nan
-        loss[after] = np.nan
-    return after
+    went_bad = after.any(axis=0)
+    diverged_at[suspect] = np.where(went_bad, np.argmax(after, axis=0), -1)
+    x[after], y[after], f[after] = np.nan, np.nan, np.nan
+    xy[:, 0, suspect], xy[:, 1, suspect], loss[:, suspect] = x, y, f
+    return diverged_at

@@ -1,0 +1,121 @@
+"""Speed of optim_core against torch.optim on the same workload, measured in one process.
+
+    python benchmarks/bench_core.py            # needs torch (pip install torch==2.13.0) for the peer
+
+Workload (issue #2): Adam and momentum on Rosenbrock from (-1.5, 2) plus a little jitter,
+N = 1, 100 and 10,000 trajectories, 1,000 steps, positions and loss recorded at every step.
+torch runs on the CPU in float64 with gradients set analytically (no autograd), the N
+trajectories as one (N, 2) parameter tensor. Both sides record into preallocated arrays and are
+timed as the best of several repetitions after a warm-up, because this machine is shared and
+noisy: read the ratios, not the absolute numbers. Also times the app's default-sized scene:
+six optimizers x 1,000 steps from one start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import landscapes  # noqa: E402
+import optim_core  # noqa: E402
+
+STEPS = 1000
+CASES = {"adam": dict(lr=1e-3), "momentum": dict(lr=1e-4, momentum=0.9)}
+
+
+def starts(n: int) -> np.ndarray:
+    return np.array([-1.5, 2.0]) + np.random.default_rng(0).normal(0.0, 0.01, (n, 2))
+
+
+def best_of(fn, repeat: int) -> float:
+    fn()                                    # warm-up: imports, allocator, caches
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def numpy_run(name, n):
+    surf = landscapes.get("rosenbrock")
+    x0 = starts(n)
+    return lambda: optim_core.run(surf, name, x0, STEPS, **CASES[name])
+
+
+def torch_run(name, n):
+    import torch
+
+    torch.set_default_dtype(torch.float64)
+    x0 = torch.tensor(starts(n))
+    kwargs = CASES[name]
+
+    def go():
+        p = x0.clone()
+        if name == "adam":
+            opt = torch.optim.Adam([p], lr=kwargs["lr"])
+        else:
+            opt = torch.optim.SGD([p], lr=kwargs["lr"], momentum=kwargs["momentum"])
+        xy = torch.empty((STEPS + 1, n, 2))
+        loss = torch.empty((STEPS + 1, n))
+        grad = torch.empty((n, 2))
+        with torch.no_grad():
+            for k in range(STEPS):
+                x, y = p[:, 0], p[:, 1]
+                w = y - x * x
+                xy[k].copy_(p)
+                loss[k] = (1 - x) ** 2 + 100 * w * w
+                grad[:, 0] = -2 * (1 - x) - 400 * x * w
+                grad[:, 1] = 200 * w
+                p.grad = grad
+                opt.step()
+            x, y = p[:, 0], p[:, 1]
+            xy[STEPS].copy_(p)
+            loss[STEPS] = (1 - x) ** 2 + 100 * (y - x * x) ** 2
+        return xy, loss
+    return go
+
+
+def scene_time(repeat: int) -> float:
+    """Six optimizers, 1,000 steps, one start each: what the app computes for its default scene."""
+    surf = landscapes.get("rosenbrock")
+    scene = [("sgd", 2e-4), ("momentum", 2e-4), ("nesterov", 2e-4), ("rmsprop", 1e-2),
+             ("adam", 5e-2), ("adagrad", 0.5)]
+
+    def go():
+        for name, lr in scene:
+            optim_core.run(surf, name, surf.start, STEPS, lr=lr)
+    return best_of(go, repeat)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 100, 10_000])
+    args = parser.parse_args(argv)
+    try:
+        import torch
+        peer = f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    except ImportError:
+        torch = None
+        peer = "torch not installed: no ratios (pip install torch==2.13.0)"
+    print(f"numpy {np.__version__}; peer: {peer}; {STEPS} steps; best of {args.repeat}")
+    print(f"{'optimizer':>9} {'N':>6} {'core us/step':>13} {'torch us/step':>14} "
+          f"{'core traj-steps/s':>18} {'ratio':>7}")
+    for name in CASES:
+        for n in args.sizes:
+            ours = best_of(numpy_run(name, n), args.repeat)
+            theirs = best_of(torch_run(name, n), args.repeat) if torch else float("nan")
+            print(f"{name:>9} {n:>6} {ours / STEPS * 1e6:>13.1f} {theirs / STEPS * 1e6:>14.1f} "
+                  f"{n * STEPS / ours:>18.3g} {theirs / ours:>6.2f}x")
+    print(f"six-optimizer scene, 1 start, {STEPS} steps: {scene_time(args.repeat) * 1e3:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
