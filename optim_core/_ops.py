@@ -1,8 +1,37 @@
-"""Small in-place helpers shared by the update rules, written to round exactly as torch does."""
+"""Small helpers shared by the update rules: torch's rounding, and NumPy call overhead.
+
+At N = 1 a ufunc call costs about a microsecond, and half as much again when one operand is a
+Python float (NumPy converts it on every call). The rules therefore keep constants as 0-d arrays
+(`const`) and pass per-step scalars through a reusable 0-d array (`Slot`); the arithmetic is
+identical, only the call is cheaper. Per-trajectory values are (1, N) arrays and pass through.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+
+multiply, add, subtract, divide = np.multiply, np.add, np.subtract, np.divide
+sqrt, maximum, absolute = np.sqrt, np.maximum, np.absolute
+
+
+def const(value):
+    """A hyperparameter as a ufunc operand: a 0-d array for a scalar, the (1, N) array as is."""
+    return value if isinstance(value, np.ndarray) else np.array(float(value))
+
+
+class Slot:
+    """A reusable 0-d array for per-step scalars (learning rate, bias corrections)."""
+
+    __slots__ = ("cell",)
+
+    def __init__(self):
+        self.cell = np.zeros(())
+
+    def __call__(self, value):
+        if type(value) is float:
+            self.cell[()] = value
+            return self.cell
+        return value
 
 
 def lerp_fn(weight):
@@ -14,17 +43,19 @@ def lerp_fn(weight):
     if np.ndim(weight) == 0:
         w = float(weight)
         if abs(w) < 0.5:
-            def lerp_(m, g, tmp):
-                np.subtract(g, m, out=tmp)
-                tmp *= w
-                m += tmp
-        else:
-            one_minus = 1.0 - w
+            wc = const(w)
 
             def lerp_(m, g, tmp):
-                np.subtract(g, m, out=tmp)
-                tmp *= one_minus
-                np.subtract(g, tmp, out=m)
+                subtract(g, m, tmp)
+                multiply(tmp, wc, tmp)
+                add(m, tmp, m)
+        else:
+            one_minus = const(1.0 - w)
+
+            def lerp_(m, g, tmp):
+                subtract(g, m, tmp)
+                multiply(tmp, one_minus, tmp)
+                subtract(g, tmp, m)
         return lerp_
 
     w = np.asarray(weight, dtype=np.float64)
@@ -32,10 +63,10 @@ def lerp_fn(weight):
     one_minus = 1.0 - w
 
     def lerp_(m, g, tmp):
-        np.subtract(g, m, out=tmp)
+        subtract(g, m, tmp)
         high_branch = g - tmp * one_minus
-        tmp *= w
-        tmp += m
+        multiply(tmp, w, tmp)
+        add(tmp, m, tmp)
         np.copyto(m, np.where(low, tmp, high_branch))
     return lerp_
 
@@ -43,3 +74,9 @@ def lerp_fn(weight):
 def is_zero(value) -> bool:
     """True when a hyperparameter is zero for every trajectory (so its term can be skipped)."""
     return not np.any(value)
+
+
+def add_l2(theta, g, wd, tmp):
+    """torch's coupled weight decay: g <- g + wd * theta."""
+    multiply(theta, wd, tmp)
+    add(g, tmp, g)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._ops import is_zero, lerp_fn
+from ._ops import (Slot, absolute, add, add_l2, const, divide, is_zero, lerp_fn, maximum,
+                   multiply, sqrt, subtract)
 
 ADAM_RULE = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\; v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\; "
              r"\theta_{t+1} = \theta_t - \eta\,\frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}")
@@ -24,11 +25,16 @@ RADAM_RULE = (r"\rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t};\; \rho_t
 
 
 class _Moments:
-    """The two exponential moving averages every member of the family keeps (torch's names)."""
+    """The two exponential moving averages every member of the family keeps (torch's names).
+
+    beta1/beta2 stay plain numbers (or (1, N) arrays) for the per-step bias corrections;
+    the *_c attributes are the same values as ufunc operands.
+    """
 
     def __init__(self, hp, shape):
         self.beta1, self.beta2 = hp["beta1"], hp["beta2"]
-        self.one_minus_beta2 = 1 - self.beta2
+        self.beta2_c = const(self.beta2)
+        self.one_minus_beta2 = const(1 - self.beta2)
         self.exp_avg = np.zeros(shape)
         self.exp_avg_sq = np.zeros(shape)
         self.tmp = np.empty(shape)
@@ -38,10 +44,10 @@ class _Moments:
     def update(self, g):
         self.lerp_(self.exp_avg, g, self.tmp)
         v, tmp = self.exp_avg_sq, self.tmp
-        v *= self.beta2
-        np.multiply(g, self.one_minus_beta2, out=tmp)
-        tmp *= g
-        v += tmp
+        multiply(v, self.beta2_c, v)
+        multiply(g, self.one_minus_beta2, tmp)
+        multiply(tmp, g, tmp)
+        add(v, tmp, v)
 
 
 def _weight_decay(hp, decoupled):
@@ -50,26 +56,30 @@ def _weight_decay(hp, decoupled):
     if is_zero(wd):
         return None
     if decoupled:
+        shrink = Slot()
+
         def decay_(theta, g, lr, tmp):
-            theta *= 1 - lr * wd
-    else:
-        def decay_(theta, g, lr, tmp):
-            np.multiply(theta, wd, out=tmp)
-            g += tmp
+            multiply(theta, shrink(1 - lr * wd), theta)
+        return decay_
+    wd_c = const(wd)
+
+    def decay_(theta, g, lr, tmp):
+        add_l2(theta, g, wd_c, tmp)
     return decay_
 
 
 def make_adam(hp, shape, *, decoupled=False, amsgrad=False):
     """torch.optim.Adam / AdamW (decoupled) / Adam(amsgrad=True)."""
     mo = _Moments(hp, shape)
-    eps, beta1, beta2 = hp["eps"], mo.beta1, mo.beta2
+    eps, beta1, beta2 = const(hp["eps"]), mo.beta1, mo.beta2
     decay_ = _weight_decay(hp, decoupled)
     max_exp_avg_sq = np.zeros(shape) if amsgrad else None
     exp_avg, tmp, denom = mo.exp_avg, mo.tmp, mo.denom
+    correction2, neg_step = Slot(), Slot()
     t = 0
 
     def step(theta, g, lr):
-        nonlocal denom, t, tmp
+        nonlocal t
         t += 1
         if decay_ is not None:
             decay_(theta, g, lr, tmp)
@@ -79,15 +89,15 @@ def make_adam(hp, shape, *, decoupled=False, amsgrad=False):
         step_size = lr / bias_correction1
         bias_correction2_sqrt = bias_correction2 ** 0.5
         if amsgrad:
-            np.maximum(max_exp_avg_sq, mo.exp_avg_sq, out=max_exp_avg_sq)
-            np.sqrt(max_exp_avg_sq, out=denom)
+            maximum(max_exp_avg_sq, mo.exp_avg_sq, out=max_exp_avg_sq)
+            sqrt(max_exp_avg_sq, denom)
         else:
-            np.sqrt(mo.exp_avg_sq, out=denom)
-        denom /= bias_correction2_sqrt
-        denom += eps
-        np.multiply(exp_avg, -step_size, out=tmp)
-        tmp /= denom
-        theta += tmp
+            sqrt(mo.exp_avg_sq, denom)
+        divide(denom, correction2(bias_correction2_sqrt), denom)
+        add(denom, eps, denom)
+        multiply(exp_avg, neg_step(-step_size), tmp)
+        divide(tmp, denom, tmp)
+        add(theta, tmp, theta)
     return step
 
 
@@ -102,40 +112,42 @@ def make_amsgrad(hp, shape):
 def make_adamax(hp, shape):
     """torch.optim.Adamax: the second moment is replaced by a decaying max of |g|."""
     mo = _Moments(hp, shape)
-    eps, beta1, beta2 = hp["eps"], mo.beta1, mo.beta2
+    eps, beta1 = const(hp["eps"]), mo.beta1
     decay_ = _weight_decay(hp, False)
     exp_avg, tmp = mo.exp_avg, mo.tmp
     exp_inf = np.zeros(shape)
+    neg_clr = Slot()
     t = 0
 
     def step(theta, g, lr):
-        nonlocal exp_inf, t, tmp
+        nonlocal t
         t += 1
         if decay_ is not None:
             decay_(theta, g, lr, tmp)
         mo.lerp_(exp_avg, g, tmp)
-        exp_inf *= beta2
-        np.abs(g, out=tmp)
-        tmp += eps
-        np.maximum(exp_inf, tmp, out=exp_inf)
+        multiply(exp_inf, mo.beta2_c, exp_inf)
+        absolute(g, tmp)
+        add(tmp, eps, tmp)
+        maximum(exp_inf, tmp, out=exp_inf)
         clr = lr / (1 - beta1 ** t)
-        np.multiply(exp_avg, -clr, out=tmp)
-        tmp /= exp_inf
-        theta += tmp
+        multiply(exp_avg, neg_clr(-clr), tmp)
+        divide(tmp, exp_inf, tmp)
+        add(theta, tmp, theta)
     return step
 
 
 def make_nadam(hp, shape):
     """torch.optim.NAdam with momentum_decay: a Nesterov look-ahead inside Adam."""
     mo = _Moments(hp, shape)
-    eps, beta1, beta2, psi = hp["eps"], mo.beta1, mo.beta2, hp["momentum_decay"]
+    eps, beta1, beta2, psi = const(hp["eps"]), mo.beta1, mo.beta2, hp["momentum_decay"]
     decay_ = _weight_decay(hp, False)
     exp_avg, tmp, denom = mo.exp_avg, mo.tmp, mo.denom
+    correction2, grad_coef, avg_coef = Slot(), Slot(), Slot()
     mu_product = 1.0
     t = 0
 
     def step(theta, g, lr):
-        nonlocal denom, mu_product, t, tmp
+        nonlocal t, mu_product
         t += 1
         bias_correction2 = 1 - beta2 ** t
         if decay_ is not None:
@@ -145,53 +157,57 @@ def make_nadam(hp, shape):
         # float64 throughout, as torch with set_default_dtype(float64) (the project's convention).
         mu_product = mu_product * mu
         mo.update(g)
-        np.divide(mo.exp_avg_sq, bias_correction2, out=denom)
-        np.sqrt(denom, out=denom)
-        denom += eps
+        divide(mo.exp_avg_sq, correction2(bias_correction2), denom)
+        sqrt(denom, denom)
+        add(denom, eps, denom)
         mu_product_next = mu_product * mu_next
-        np.multiply(g, -lr * (1.0 - mu) / (1.0 - mu_product), out=tmp)
-        tmp /= denom
-        theta += tmp
-        np.multiply(exp_avg, (-lr * mu_next) / (1.0 - mu_product_next), out=tmp)
-        tmp /= denom
-        theta += tmp
+        multiply(g, grad_coef(-lr * (1.0 - mu) / (1.0 - mu_product)), tmp)
+        divide(tmp, denom, tmp)
+        add(theta, tmp, theta)
+        multiply(exp_avg, avg_coef((-lr * mu_next) / (1.0 - mu_product_next)), tmp)
+        divide(tmp, denom, tmp)
+        add(theta, tmp, theta)
     return step
 
 
 def make_radam(hp, shape):
     """torch.optim.RAdam: plain momentum steps until the variance estimate is trustworthy."""
     mo = _Moments(hp, shape)
-    eps, beta1, beta2 = hp["eps"], mo.beta1, mo.beta2
+    eps, beta1, beta2 = const(hp["eps"]), mo.beta1, mo.beta2
     decay_ = _weight_decay(hp, False)
     exp_avg, tmp, denom = mo.exp_avg, mo.tmp, mo.denom
     rho_inf = 2 / (1 - beta2) - 1
     per_trajectory = np.ndim(beta2) > 0
+    correction1, rate, correction2, rectifier = Slot(), Slot(), Slot(), Slot()
     t = 0
 
     def step(theta, g, lr):
-        nonlocal denom, t, tmp
+        nonlocal t
         t += 1
         if decay_ is not None:
             decay_(theta, g, lr, tmp)
         mo.update(g)
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
-        np.divide(exp_avg, bias_correction1, out=tmp)
-        tmp *= lr
+        divide(exp_avg, correction1(bias_correction1), tmp)
+        multiply(tmp, rate(lr), tmp)
         rho_t = rho_inf - 2 * t * (beta2 ** t) / bias_correction2
         rectify = rho_t > 5.0
         if np.any(rectify):
-            np.sqrt(mo.exp_avg_sq, out=denom)
-            denom += eps
-            np.divide(bias_correction2 ** 0.5, denom, out=denom)
-            with np.errstate(invalid="ignore"):
-                rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
-                        / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            sqrt(mo.exp_avg_sq, denom)
+            add(denom, eps, denom)
+            divide(correction2(bias_correction2 ** 0.5), denom, denom)
             if per_trajectory:
+                with np.errstate(invalid="ignore"):
+                    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                            / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
                 # Multiplying by exactly 1 leaves the unrectified trajectories' steps unchanged.
                 np.copyto(denom, 1.0, where=~rectify)
                 rect = np.where(rectify, rect, 1.0)
-            tmp *= denom
-            tmp *= rect
-        theta -= tmp
+            else:
+                rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                        / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            multiply(tmp, denom, tmp)
+            multiply(tmp, rectifier(rect), tmp)
+        subtract(theta, tmp, theta)
     return step

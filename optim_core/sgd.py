@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._ops import is_zero
+from ._ops import Slot, add, add_l2, const, is_zero, multiply
 
 SGD_RULE = r"\theta_{t+1} = \theta_t - \eta\, g_t"
 MOMENTUM_RULE = (r"b_t = \mu\, b_{t-1} + (1-\tau)\, g_t \;(b_1 = g_1),\quad "
@@ -15,48 +15,48 @@ NESTEROV_RULE = (r"b_t = \mu\, b_{t-1} + g_t \;(b_1 = g_1),\quad "
 
 def make_sgd(hp, shape, *, nesterov=False):
     """step(theta, g, lr) for torch's SGD; without a momentum hyperparameter it is plain GD."""
-    wd = hp["weight_decay"]
-    mu = hp.get("momentum", 0.0)
-    tau = hp.get("dampening", 0.0)
+    wd = const(hp["weight_decay"])
     decay = not is_zero(wd)
+    mu = hp.get("momentum", 0.0)
     tmp = np.empty(shape)
+    neg_lr = Slot()
     if is_zero(mu) and not nesterov:
         def step(theta, g, lr):
             if decay:
-                np.multiply(theta, wd, out=tmp)
-                g += tmp
-            np.multiply(g, -lr, out=tmp)
-            theta += tmp
+                add_l2(theta, g, wd, tmp)
+            multiply(g, neg_lr(-lr), tmp)
+            add(theta, tmp, theta)
         return step
 
-    buf = np.zeros(shape)
-    keep = 1.0 - tau
+    mu = const(mu)
+    tau = hp.get("dampening", 0.0)
+    keep = const(1.0 - tau)
     plain_add = is_zero(tau)
+    buf = np.zeros(shape)
     t = 0
 
     def step(theta, g, lr):
-        nonlocal buf, t, tmp
+        nonlocal t
         t += 1
         if decay:
-            np.multiply(theta, wd, out=tmp)
-            g += tmp
+            add_l2(theta, g, wd, tmp)
         if t == 1:
             # torch starts the buffer at the first (decayed) gradient, without dampening.
             buf[...] = g
         else:
-            buf *= mu
+            multiply(buf, mu, buf)
             if plain_add:
-                buf += g
+                add(buf, g, buf)
             else:
-                np.multiply(g, keep, out=tmp)
-                buf += tmp
+                multiply(g, keep, tmp)
+                add(buf, tmp, buf)
         if nesterov:
-            np.multiply(buf, mu, out=tmp)
-            tmp += g
-            tmp *= -lr
+            multiply(buf, mu, tmp)
+            add(tmp, g, tmp)
+            multiply(tmp, neg_lr(-lr), tmp)
         else:
-            np.multiply(buf, -lr, out=tmp)
-        theta += tmp
+            multiply(buf, neg_lr(-lr), tmp)
+        add(theta, tmp, theta)
     return step
 
 
