@@ -1,0 +1,14 @@
+"""2-D test surfaces for watching optimizers: one Landscape type, a catalog, get() and names().
+
+    >>> import landscapes
+    >>> rb = landscapes.get("rosenbrock", b=10)
+    >>> float(rb.f([rb.start])[0]), rb.minima
+    (6.875, ((1.0, 1.0),))
+
+Definitions, domains and published minima: optimizers.md section 4.
+"""
+
+from .catalog import get, names, parameters
+from .landscape import Landscape, Param
+
+__all__ = ["Landscape", "Param", "get", "names", "parameters"]
