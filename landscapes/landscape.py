@@ -105,12 +105,10 @@ class Landscape:
         m = np.asarray(self.minima)
         with np.errstate(all="ignore"):
             dist = np.hypot(xy[..., None, 0] - m[:, 0], xy[..., None, 1] - m[:, 1])
-        idx = np.argmin(dist, axis=-1)
+        idx = np.asarray(np.argmin(dist, axis=-1))
         best = np.take_along_axis(dist, idx[..., None], axis=-1)[..., 0]
         bad = ~np.isfinite(best)
-        idx[bad] = -1
-        best[bad] = np.nan
-        return idx, best
+        return np.where(bad, -1, idx), np.where(bad, np.nan, best)
 
 
 def newton_minima(vg: VG, seeds, iters: int = 60) -> np.ndarray:

@@ -416,3 +416,10 @@ def test_ackley_gradient_at_origin_is_zero_without_warning():
         ls.value_and_grad(np.zeros((2, 1)), out)
         np.testing.assert_array_equal(out, 0.0)
         assert np.isfinite(ls.grad([1e-320, -1e-320])).all()  # tiny r: no 0/0, no overflow
+
+
+def test_nearest_minimum_of_a_single_point():
+    surface = landscapes.get("himmelblau")
+    index, distance = surface.nearest_minimum(np.array([2.9, 2.1]))
+    assert index.shape == () and int(index) == 0          # (3, 2) is listed first
+    assert float(distance) == pytest.approx(np.hypot(0.1, 0.1))
