@@ -1,0 +1,318 @@
+"""The scene: one JSON-serializable description of everything on screen, and its computation.
+
+A scene travels everywhere (cache key, share link, export file, preset, command line):
+
+    {"version": 1,
+     "surface": {"name": "rosenbrock", "a": 1.0, "b": 100.0},
+     "start": [-1.5, 2.0], "steps": 500, "noise": 0.0, "seed": 0,
+     "shared_lr": null,                  # a number: every optimizer uses it (fair comparison)
+     "schedule": null,                   # applies to every optimizer without its own
+     "tolerance": 1e-3,                  # "reached the minimum" = loss within this of its value
+     "optimizers": [{"optimizer": "adam", "lr": 0.05, "hyperparameters": {"beta1": 0.9},
+                     "schedule": null}, ...]}
+
+normalize_scene() validates (ValueError naming the field) and fills defaults; compute_scene()
+runs every optimizer together (optim_core.run_many) and returns plain data for the figures.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+import landscapes
+import optim_core
+from optim_core import OPTIMIZERS
+
+VERSION = 1
+MAX_SCENE_STEPS = 5000
+MAX_OPTIMIZERS = 10
+MAX_NOISE = 100.0
+MAX_SCENE_BYTES = 64 * 1024
+
+# Learning rates that make each optimizer visibly move on the demo surfaces in a few hundred
+# steps (torch's defaults are tuned for networks: Adam's 1e-3 barely leaves the start here).
+DEMO_LR = {"sgd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3, "adagrad": 0.5, "rmsprop": 5e-3,
+           "adadelta": 1.0, "adam": 0.05, "adamw": 0.05, "adamax": 0.1, "nadam": 0.05,
+           "amsgrad": 0.05, "radam": 0.01, "lion": 0.01}
+
+# High-contrast colours that read on a projector and against the surface's colour map.
+PALETTE = ("#e6194b", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#17becf", "#8c564b",
+           "#e377c2", "#bcbd22", "#111111")
+
+DEFAULT_SCENE = {
+    "version": VERSION,
+    "surface": {"name": "rosenbrock", "a": 1.0, "b": 100.0},
+    "start": [-1.5, 2.0],
+    "steps": 500,
+    "noise": 0.0,
+    "seed": 0,
+    "shared_lr": None,
+    "schedule": None,
+    "tolerance": 1e-3,
+    "optimizers": [
+        {"optimizer": "sgd", "lr": 1e-3, "hyperparameters": {}, "schedule": None},
+        {"optimizer": "momentum", "lr": 1e-3, "hyperparameters": {"momentum": 0.9}, "schedule": None},
+        {"optimizer": "rmsprop", "lr": 5e-3, "hyperparameters": {}, "schedule": None},
+        {"optimizer": "adam", "lr": 0.05, "hyperparameters": {}, "schedule": None},
+    ],
+}
+SCENE_KEYS = tuple(DEFAULT_SCENE)
+ENTRY_KEYS = ("optimizer", "lr", "hyperparameters", "schedule")
+
+
+def default_scene() -> dict:
+    return copy.deepcopy(DEFAULT_SCENE)
+
+
+def _number(name, value, low, high):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not low <= value <= high:
+        raise ValueError(f"{name} must be a number in [{low:g}, {high:g}], got {value!r:.60}")
+    return float(value)
+
+
+def _integer(name, value, low, high):
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r:.60}")
+    return value
+
+
+def _surface(spec):
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    if not isinstance(spec, dict):
+        raise ValueError(f"surface must be an object with a 'name', got {spec!r:.60}")
+    params = {k: v for k, v in spec.items() if k != "name"}
+    return landscapes.get(spec.get("name"), **params)
+
+
+def _entry(i, entry) -> dict:
+    where = f"optimizers[{i}]"
+    if isinstance(entry, str):
+        entry = {"optimizer": entry}
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where} must be an object, got {entry!r:.60}")
+    unknown = sorted(set(entry) - set(ENTRY_KEYS) - {"label"})
+    if unknown:
+        raise ValueError(f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(ENTRY_KEYS)}")
+    name = entry.get("optimizer")
+    if name not in OPTIMIZERS:
+        raise ValueError(f"{where}: unknown optimizer {name!r:.40}; valid optimizers are: "
+                         f"{', '.join(OPTIMIZERS)}")
+    hyper = entry.get("hyperparameters") or {}
+    if not isinstance(hyper, dict):
+        raise ValueError(f"{where}: hyperparameters must be an object, got {hyper!r:.60}")
+    for key, value in hyper.items():
+        # One value per optimizer in a scene (the core's per-trajectory arrays are for sweeps).
+        if not isinstance(value, (bool, int, float)):
+            raise ValueError(f"{where}: hyperparameter {key!r:.40} must be a number or true/false, "
+                             f"got {value!r:.60}")
+    lr = entry.get("lr", DEMO_LR[name])
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
+        raise ValueError(f"{where}: lr must be a number, got {lr!r:.60}")
+    return {"optimizer": name, "lr": lr, "hyperparameters": dict(hyper),
+            "schedule": entry.get("schedule")}
+
+
+def normalize_scene(scene) -> dict:
+    """Validate a scene (a dict or its JSON text) and return it with every default filled in.
+
+    Raises ValueError whose message names the field, the value and what is allowed.
+    """
+    if isinstance(scene, (str, bytes)):
+        if len(scene) > MAX_SCENE_BYTES:
+            raise ValueError(f"scene is {len(scene)} bytes; at most {MAX_SCENE_BYTES} allowed")
+        try:
+            scene = json.loads(scene)
+        except (ValueError, RecursionError) as err:
+            raise ValueError(f"scene is not valid JSON: {str(err)[:80]}") from None
+    if not isinstance(scene, dict):
+        raise ValueError(f"a scene must be a JSON object, got {type(scene).__name__}")
+    unknown = sorted(set(scene) - set(SCENE_KEYS))
+    if unknown:
+        raise ValueError(f"unknown scene key {unknown[0]!r:.40}; valid keys: {', '.join(SCENE_KEYS)}")
+    if scene.get("version", VERSION) != VERSION:
+        raise ValueError(f"version must be {VERSION}, got {scene.get('version')!r:.20}")
+    base = DEFAULT_SCENE
+    surface = _surface(scene.get("surface", base["surface"]))
+    (x0, x1), (y0, y1) = surface.bounds
+    start = scene.get("start", list(surface.start))
+    if not isinstance(start, (list, tuple)) or len(start) != 2:
+        raise ValueError(f"start must be [x, y], got {start!r:.60}")
+    start = [_number("start x", start[0], x0, x1), _number("start y", start[1], y0, y1)]
+    steps = _integer("steps", scene.get("steps", base["steps"]), 1, MAX_SCENE_STEPS)
+    noise = _number("noise", scene.get("noise", 0.0), 0.0, MAX_NOISE)
+    seed = _integer("seed", scene.get("seed", 0), 0, optim_core.runner.MAX_SEED)
+    tolerance = _number("tolerance", scene.get("tolerance", base["tolerance"]), 1e-12, 1e6)
+    shared_lr = scene.get("shared_lr")
+    if shared_lr is not None:
+        shared_lr = _number("shared_lr", shared_lr, 1e-8, 1e3)
+    entries = scene.get("optimizers", base["optimizers"])
+    if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_OPTIMIZERS:
+        raise ValueError(f"optimizers must be a list of 1 to {MAX_OPTIMIZERS} entries, "
+                         f"got {entries!r:.60}")
+    normalized = {
+        "version": VERSION, "surface": {"name": surface.name, **surface.params},
+        "start": start, "steps": steps, "noise": noise, "seed": seed, "shared_lr": shared_lr,
+        "schedule": scene.get("schedule"), "tolerance": tolerance,
+        "optimizers": [_entry(i, e) for i, e in enumerate(entries)],
+    }
+    optim_core.normalize_schedule(normalized["schedule"], steps)   # raises naming the schedule
+    # Every optimizer's own values go through the core's checks, one step each.
+    for i, run in enumerate(scene_runs(normalized)):
+        try:
+            optim_core.run_many(surface, [{**run, "schedule": None}], 1)
+            optim_core.normalize_schedule(run["schedule"], steps)
+        except ValueError as err:
+            raise ValueError(f"optimizers[{i}] ({run['optimizer']}): {err}") from None
+    for entry in normalized["optimizers"]:
+        entry["lr"] = float(entry["lr"])
+    return normalized
+
+
+def scene_runs(scene: dict) -> list[dict]:
+    """The optim_core.run_many entries of a normalized scene, one per optimizer, in order."""
+    runs = []
+    for entry in scene["optimizers"]:
+        schedule = entry["schedule"] if entry.get("schedule") is not None else scene["schedule"]
+        lr = scene["shared_lr"] if scene.get("shared_lr") is not None else entry["lr"]
+        runs.append({"optimizer": entry["optimizer"], "x0": list(scene["start"]), "lr": lr,
+                     "schedule": schedule, "noise": scene["noise"], "seed": scene["seed"],
+                     "hyperparameters": dict(entry["hyperparameters"])})
+    return runs
+
+
+def labels(scene: dict) -> list[str]:
+    """Display names: the optimizer's title, plus what differs when it appears more than once."""
+    runs = scene_runs(scene)
+    out = []
+    for i, run in enumerate(runs):
+        spec = OPTIMIZERS[run["optimizer"]]
+        twins = [r for r in runs if r["optimizer"] == run["optimizer"]]
+        if len(twins) == 1:
+            out.append(spec.title)
+            continue
+        differs = []
+        if len({r["lr"] for r in twins}) > 1:
+            differs.append(f"lr={_short(run['lr'])}")
+        full = [{**spec.defaults(), **r["hyperparameters"]} for r in twins]
+        mine = {**spec.defaults(), **run["hyperparameters"]}
+        for key in mine:
+            if len({json.dumps(f.get(key)) for f in full}) > 1:
+                differs.append(f"{key}={_short(mine[key])}")
+        if len({json.dumps(r["schedule"], sort_keys=True) for r in twins}) > 1:
+            differs.append(f"schedule={_schedule_name(run['schedule'])}")
+        if not differs:
+            differs.append(f"#{twins.index(run) + 1}")
+        out.append(f"{spec.title} ({', '.join(differs)})")
+    return out
+
+
+def _schedule_name(schedule) -> str:
+    if schedule is None:
+        return "constant"
+    return schedule if isinstance(schedule, str) else str(schedule.get("name"))
+
+
+def _short(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def comparison_caption(scene: dict) -> str:
+    """What was compared, in words, for the figure's caption."""
+    if scene.get("shared_lr") is not None:
+        lr = f"one learning rate shared by all optimizers: lr = {_short(scene['shared_lr'])}"
+    else:
+        lr = "each optimizer with its own learning rate"
+    sched = _schedule_name(scene.get("schedule"))
+    noise = f", gradient noise σ = {_short(scene['noise'])} (seed {scene['seed']})" if scene["noise"] else ""
+    return f"Compared: {lr}; schedule {sched}{noise}; {scene['steps']} steps."
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    label: str
+    color: str
+    optimizer: str
+    trajectory: optim_core.Trajectory
+
+
+@dataclass(frozen=True, eq=False)
+class SceneResult:
+    """Everything the figures need; plain data (picklable, so Streamlit can cache it)."""
+
+    scene: dict
+    runs: tuple
+    summary: tuple          # one dict per run, see summarize()
+
+    @property
+    def surface(self):
+        spec = dict(self.scene["surface"])
+        return landscapes.get(spec.pop("name"), **spec)
+
+
+def compute_scene(scene: dict, run_one=None) -> SceneResult:
+    """Run every optimizer of a normalized scene. run_one(surface_spec, run, steps) -> Trajectory,
+    when given, is used per optimizer (the app passes a cached one); otherwise all run together."""
+    surface_spec = scene["surface"]
+    runs = scene_runs(scene)
+    if run_one is None:
+        spec = dict(surface_spec)
+        surface = landscapes.get(spec.pop("name"), **spec)
+        trajectories = optim_core.run_many(surface, runs, scene["steps"])
+    else:
+        trajectories = [run_one(surface_spec, run, scene["steps"]) for run in runs]
+    names = labels(scene)
+    results = tuple(RunResult(names[i], PALETTE[i % len(PALETTE)], run["optimizer"], traj)
+                    for i, (run, traj) in enumerate(zip(runs, trajectories)))
+    result = SceneResult(scene=scene, runs=results, summary=())
+    return SceneResult(scene=scene, runs=results, summary=tuple(summarize(result)))
+
+
+def summarize(result: SceneResult) -> list[dict]:
+    """Per run: final loss, nearest minimum and distance, first step within tolerance, divergence."""
+    surface = result.surface
+    tol = result.scene["tolerance"]
+    rows = []
+    for run in result.runs:
+        traj = run.trajectory
+        diverged = int(traj.diverged_at[0])
+        last = traj.steps if diverged < 0 else diverged - 1
+        final_xy = traj.xy[last, 0]
+        final_loss = float(traj.loss[last, 0])
+        index, distance = surface.nearest_minimum(final_xy[None, :])
+        index, distance = int(index[0]), float(distance[0])
+        reached = None
+        if index >= 0:
+            # Within tolerance of that minimum's value while in its neighbourhood (nearest to it),
+            # so passing another minimum of similar height does not count.
+            target = surface.minima_values[index]
+            near, _ = surface.nearest_minimum(traj.xy[:, 0])
+            hits = np.flatnonzero((np.abs(traj.loss[:, 0] - target) <= tol) & (near == index))
+            reached = int(hits[0]) if hits.size else None
+        rows.append({
+            "label": run.label,
+            "final_loss": final_loss,
+            "final_x": float(final_xy[0]), "final_y": float(final_xy[1]),
+            "nearest_minimum": None if index < 0 else tuple(surface.minima[index]),
+            "minimum_index": index,
+            "distance": None if index < 0 else float(distance),
+            "reached_step": reached,
+            "diverged_at": None if diverged < 0 else diverged,
+        })
+    return rows
+
+
+def scene_to_json(scene: dict) -> str:
+    return json.dumps(scene, sort_keys=True, separators=(",", ":"))

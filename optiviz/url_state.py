@@ -1,0 +1,578 @@
+"""The whole scene in the URL's query parameters, readable where possible, and never trusted.
+
+    scene_to_params(scene) -> {"surface": "rosenbrock", "start": "-1.5~2.0", "steps": "500",
+                               "o1": "sgd~lr~0.001", "o2": "momentum~lr~0.001~momentum~0.9", ...}
+    params_to_scene(params) -> (scene, warnings)
+
+Readable form (what scene_to_params gives for ordinary scenes). Every value uses only letters,
+digits and `_ . - ~`, the characters Python's and Streamlit's URL encoding leave as they are, so a
+link stays readable after copy and paste; `~` separates the parts of a value:
+
+    surface=himmelblau                 the surface; parameters that differ from their defaults
+    surface=elongated_quadratic~condition_number~100.0~angle~45.0       follow as name~value pairs
+    start=-1.5~2.0      steps=500      noise=0.5      seed=3      tol=1e-06      lr=0.01 (shared lr)
+    schedule=cosine                    a schedule by name (the scene-wide one)
+    schedule=name~step~step_size~100~gamma~0.5                            or as name~value pairs
+    o1=adam~lr~0.05~beta1~0.5          optimizer 1: its name, then name~value pairs; a trailing
+    o2=sgd~lr~0.1~schedule~cosine      `schedule~...` gives its own schedule, written as above
+    ...  o10=...
+
+Values: numbers exactly as Python's repr writes them (so every float comes back bit for bit, "1"
+is an int and "1.0" a float), true/false, null, or a name. Omitted keys take their defaults.
+
+Compact form: `s=` holds the scene's JSON, zlib-compressed, in URL-safe base64 without padding.
+scene_to_params falls back to it when the readable form would be long (> READABLE_MAX_CHARS) or
+cannot say something exactly. Readable keys given next to `s` override its parts.
+
+Reading is defensive: nothing in the parameters can make params_to_scene raise. Each part that is
+malformed or invalid falls back to its default (a bad hyperparameter is dropped, an unknown
+optimizer skipped, an invalid start replaced by the surface's own...) with one warning naming
+what was ignored and why; if nothing usable is left, the default scene comes back. Input over
+scene.MAX_SCENE_BYTES is refused before it is decoded, decompression is capped at that size, and
+JSON deeper than a scene can be is refused. Nothing is ever eval'd or unpickled. Keys this module
+does not own (see OWN_KEYS) are left alone: the app may keep its own state in the URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+import zlib
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+import landscapes
+from optim_core import OPTIMIZERS
+from optiviz.scene import (DEFAULT_SCENE, ENTRY_KEYS, MAX_OPTIMIZERS, MAX_SCENE_BYTES, SCENE_KEYS,
+                           default_scene, normalize_scene, scene_to_json)
+
+__all__ = ["scene_to_params", "params_to_scene", "scene_to_query", "OWN_KEYS",
+           "READABLE_MAX_CHARS"]
+
+READABLE_MAX_CHARS = 1800        # longer readable query strings switch to the compact `s=` form
+MAX_TOKEN_CHARS = 40             # one number or name in the readable form
+MAX_JSON_DEPTH = 8               # a scene nests 4 deep (scene > optimizers > entry > schedule)
+_SEP = "~"
+
+# readable key -> scene key, for the scalar parts
+_SCALARS = {"steps": "steps", "noise": "noise", "seed": "seed", "tol": "tolerance",
+            "lr": "shared_lr"}
+_OPT_KEY = re.compile(r"o(\d{1,3})\Z")
+OWN_KEYS = frozenset({"s", "surface", "start", "schedule", *_SCALARS}
+                     | {f"o{i}" for i in range(1, MAX_OPTIMIZERS + 1)})
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_INT = re.compile(r"-?[0-9]+\Z")
+_FLOAT = re.compile(r"-?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+_WORDS = {"true": True, "false": False, "null": None}
+
+
+class _Bad(ValueError):
+    """A part of the link that cannot be read; the message says why."""
+
+
+def _show(value, limit: int = 60) -> str:
+    try:
+        text = value if isinstance(value, str) else repr(value)
+    except Exception:                      # e.g. an int too long to print
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _clip(message: str, limit: int = 240) -> str:
+    return message if len(message) <= limit else message[:limit - 3] + "..."
+
+
+def _same(a, b) -> bool:
+    """Equal as JSON: 1 and 1.0, or True and 1, count as different."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+# ---- writing ---------------------------------------------------------------------------------------
+
+def _token(value) -> str:
+    """One scalar as a readable token; _Bad when it has none (the caller falls back to `s=`)."""
+    if value is True or value is False or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Bad("not finite")
+        text = repr(value).replace("e+", "e")
+    elif isinstance(value, str):
+        text = value
+        if not _NAME.match(text) or text in _WORDS:
+            raise _Bad("not a plain name")
+    else:
+        raise _Bad(f"no readable form for {type(value).__name__}")
+    if len(text) > MAX_TOKEN_CHARS:
+        raise _Bad("too long")
+    return text
+
+
+def _pairs(mapping: dict) -> list[str]:
+    out = []
+    for key, value in mapping.items():
+        if not isinstance(key, str) or not _NAME.match(key) or key in ("lr", "schedule", "name"):
+            raise _Bad(f"key {key!r} has no readable form")
+        out += [key, _token(value)]
+    return out
+
+
+def _schedule_tokens(schedule) -> list[str]:
+    if isinstance(schedule, str):
+        return [_token(schedule)]
+    if isinstance(schedule, dict) and isinstance(schedule.get("name"), str):
+        rest = {k: v for k, v in schedule.items() if k != "name"}
+        return ["name", _token(schedule["name"])] + _pairs(rest)
+    raise _Bad("schedule has no readable form")
+
+
+def _readable(scene: dict) -> dict[str, str]:
+    """The readable parameters of a normalized scene (defaults left out); _Bad if impossible."""
+    surface = dict(scene["surface"])
+    name = surface.pop("name")
+    defaults = {k: float(p.default) for k, p in landscapes.parameters(name).items()}
+    changed = {k: v for k, v in surface.items() if not (k in defaults and v == defaults[k]
+                                                        and type(v) is float)}
+    params = {"surface": _SEP.join([_token(name)] + _pairs(changed)),
+              "start": _SEP.join(_token(v) for v in scene["start"]),
+              "steps": _token(scene["steps"])}
+    for key, field in _SCALARS.items():
+        if key != "steps" and not _same(scene[field], DEFAULT_SCENE[field]):
+            params[key] = _token(scene[field])
+    if scene["schedule"] is not None:
+        params["schedule"] = _SEP.join(_schedule_tokens(scene["schedule"]))
+    for i, entry in enumerate(scene["optimizers"], 1):
+        tokens = [_token(entry["optimizer"]), "lr", _token(entry["lr"])]
+        tokens += _pairs(entry["hyperparameters"])
+        if entry["schedule"] is not None:
+            tokens += ["schedule"] + _schedule_tokens(entry["schedule"])
+        params[f"o{i}"] = _SEP.join(tokens)
+    return params
+
+
+def _compact(scene: dict) -> str:
+    packed = zlib.compress(scene_to_json(scene).encode("utf-8"), 9)
+    return base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
+
+
+def scene_to_params(scene) -> dict[str, str]:
+    """Query parameters that give back exactly normalize_scene(scene). ValueError if it is invalid.
+
+    Readable keys (see the module docstring) when they say the scene exactly and stay under
+    READABLE_MAX_CHARS, else {"s": compact}. Replace the app's scene keys with these (keys in
+    OWN_KEYS that are not returned should be removed from the URL).
+    """
+    scene = normalize_scene(scene)
+    try:
+        params = _readable(scene)
+        exact = _same(_raw_from_readable(params, []), _intent(scene))
+    except _Bad:
+        params, exact = None, False
+    if params is not None and exact and len(urlencode(params)) <= READABLE_MAX_CHARS:
+        return params
+    return {"s": _compact(scene)}
+
+
+def scene_to_query(scene) -> str:
+    """The query string (without '?') of scene_to_params, as a browser would show it."""
+    return urlencode(scene_to_params(scene))
+
+
+def _intent(scene: dict) -> dict:
+    """What the readable form of a normalized scene says: the raw scene it parses back to."""
+    out = {}
+    surface = dict(scene["surface"])
+    name = surface.pop("name")
+    defaults = {k: float(p.default) for k, p in landscapes.parameters(name).items()}
+    out["surface"] = {"name": name, **{k: v for k, v in surface.items()
+                                       if not (k in defaults and v == defaults[k]
+                                               and type(v) is float)}}
+    out["start"] = list(scene["start"])
+    out["steps"] = scene["steps"]
+    for key, field in _SCALARS.items():
+        if key != "steps" and not _same(scene[field], DEFAULT_SCENE[field]):
+            out[field] = scene[field]
+    if scene["schedule"] is not None:
+        out["schedule"] = scene["schedule"]
+    out["optimizers"] = [{k: v for k, v in e.items() if k != "schedule" or v is not None}
+                         for e in scene["optimizers"]]
+    for e in out["optimizers"]:
+        if not e["hyperparameters"]:
+            del e["hyperparameters"]
+    return out
+
+
+# ---- reading: the readable form -> a raw scene ------------------------------------------------------
+
+def _value(token: str):
+    """A readable token -> int, float, bool, None or name; _Bad otherwise."""
+    token = token.strip().replace(" ", "+")      # a '+' typed by hand arrives as a space
+    if len(token) > MAX_TOKEN_CHARS:
+        raise _Bad(f"{_show(token, 20)} is too long ({len(token)} characters)")
+    if token in _WORDS:
+        return _WORDS[token]
+    if _INT.match(token):
+        return int(token)
+    if _FLOAT.match(token):
+        value = float(token)
+        if not math.isfinite(value):
+            raise _Bad(f"{token} is out of range")
+        return value
+    if _NAME.match(token):
+        return token
+    raise _Bad(f"{_show(token, 30)!r} is not a number or a name")
+
+
+def _number(token: str):
+    value = _value(token)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Bad(f"{_show(token, 30)!r} is not a number")
+    return value
+
+
+def _name(token: str) -> str:
+    value = _value(token)
+    if not isinstance(value, str):
+        raise _Bad(f"{_show(token, 30)!r} is not a name")
+    return value
+
+
+def _pairs_from(tokens: list[str], what: str) -> dict:
+    if len(tokens) % 2:
+        raise _Bad(f"{what} needs name~value pairs, the last name has no value")
+    out = {}
+    for key, value in zip(tokens[::2], tokens[1::2]):
+        key = _name(key)
+        if key in out:
+            raise _Bad(f"{what} gives {key!r} twice")
+        out[key] = _value(value)
+    return out
+
+
+def _schedule_from(tokens: list[str]):
+    if len(tokens) == 1:
+        return _name(tokens[0])
+    if tokens and tokens[0] == "name":
+        return _pairs_from(tokens, "the schedule")
+    raise _Bad("a schedule is a name, or name~NAME followed by name~value pairs")
+
+
+def _entry_from(text: str) -> dict:
+    tokens = text.split(_SEP)
+    entry = {"optimizer": _name(tokens[0])}
+    rest = tokens[1:]
+    if "schedule" in rest[::2]:
+        at = rest[::2].index("schedule") * 2
+        entry["schedule"] = _schedule_from(rest[at + 1:])
+        rest = rest[:at]
+    pairs = _pairs_from(rest, f"optimizer {entry['optimizer']!r}")
+    if "lr" in pairs:
+        entry["lr"] = pairs.pop("lr")
+    if pairs:
+        entry["hyperparameters"] = pairs
+    return entry
+
+
+def _raw_from_readable(params: Mapping, warnings: list[str]) -> dict:
+    """The readable keys -> a raw (unvalidated) scene; unreadable keys are warned about and skipped."""
+    raw: dict = {}
+    entries: dict[int, dict] = {}
+    for key, text in params.items():
+        try:
+            if key == "surface":
+                tokens = text.split(_SEP)
+                raw["surface"] = {"name": _name(tokens[0]), **_pairs_from(tokens[1:], "the surface")}
+            elif key == "start":
+                tokens = text.split(_SEP)
+                if len(tokens) != 2:
+                    raise _Bad("start must be x~y")
+                raw["start"] = [_number(tokens[0]), _number(tokens[1])]
+            elif key in _SCALARS:
+                raw[_SCALARS[key]] = _number(text) if key != "lr" or text != "null" else None
+            elif key == "schedule":
+                raw["schedule"] = _schedule_from(text.split(_SEP))
+            elif _OPT_KEY.match(key):
+                index = int(key[1:])
+                if not 1 <= index <= MAX_OPTIMIZERS:
+                    raise _Bad(f"at most {MAX_OPTIMIZERS} optimizers, o1 to o{MAX_OPTIMIZERS}")
+                entries[index] = _entry_from(text)
+        except _Bad as err:
+            warnings.append(f"Ignored {key}={_show(text, 40)} from the link: {err}.")
+    if entries:
+        raw["optimizers"] = [entries[i] for i in sorted(entries)]
+    return raw
+
+
+# ---- reading: the compact form -> a raw scene -------------------------------------------------------
+
+def _depth(value) -> int:
+    """Nesting depth of decoded JSON, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            return depth
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+def _raw_from_compact(text: str) -> dict:
+    """`s=` -> the raw scene it holds; _Bad saying what is wrong with it."""
+    text = text.strip()
+    if len(text) > MAX_SCENE_BYTES:
+        raise _Bad(f"it is {len(text)} characters, more than the {MAX_SCENE_BYTES} allowed")
+    if not re.fullmatch(r"[A-Za-z0-9_-]*={0,2}", text):
+        raise _Bad("it is not URL-safe base64")
+    text = text.rstrip("=")
+    try:
+        packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise _Bad("it is not valid base64 (cut short?)") from None
+    inflate = zlib.decompressobj()
+    try:
+        data = inflate.decompress(packed, MAX_SCENE_BYTES + 1)
+    except zlib.error:
+        raise _Bad("it is not a compressed scene (damaged or cut short?)") from None
+    if len(data) > MAX_SCENE_BYTES or inflate.unconsumed_tail:
+        raise _Bad(f"it unpacks to more than {MAX_SCENE_BYTES} bytes")
+    if not inflate.eof:
+        raise _Bad("it is cut short")
+    try:
+        scene = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise _Bad(f"it does not hold valid JSON ({_clip(str(err), 80)})") from None
+    if not isinstance(scene, dict):
+        raise _Bad(f"it holds a JSON {type(scene).__name__}, not a scene object")
+    if _depth(scene) > MAX_JSON_DEPTH:
+        raise _Bad("its JSON is nested deeper than any scene")
+    return scene
+
+
+# ---- validation, part by part -------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+def _check(scene: dict) -> tuple[dict | None, str]:
+    """normalize_scene, turning every failure into a message (never raises)."""
+    try:
+        return normalize_scene(scene), ""
+    except ValueError as err:
+        return None, _clip(str(err))
+    except Exception as err:               # hostile shapes can trip other errors; never leak them
+        return None, _clip(f"{type(err).__name__}: {err}")
+
+
+def _salvage_entry(i: int, entry, base: dict, warnings: list[str]) -> dict | None:
+    """One optimizer entry with every unusable part dropped (a warning each); None if unusable."""
+    where = f"optimizer {i + 1}"
+    if isinstance(entry, str):
+        entry = {"optimizer": entry}
+    if not isinstance(entry, dict):
+        warnings.append(f"Ignored {where} from the link: it is a {type(entry).__name__}, "
+                        f"not an optimizer.")
+        return None
+    name = entry.get("optimizer")
+    if not isinstance(name, str) or name not in OPTIMIZERS:
+        warnings.append(f"Ignored {where} from the link: unknown optimizer {_show(name, 40)!r}; "
+                        f"valid optimizers are: {', '.join(OPTIMIZERS)}.")
+        return None
+    where = f"{where} ({name})"
+    unknown = [k for k in entry if k not in ENTRY_KEYS and k != "label"]
+    if unknown:
+        warnings.append(f"Ignored {_show(unknown[0], 30)!r} of {where} from the link: not an "
+                        f"optimizer setting (valid: {', '.join(ENTRY_KEYS)}).")
+
+    def works(candidate):
+        problem = _check({**base, "optimizers": [candidate]})[1]
+        prefix = f"optimizers[0] ({name}): "
+        return problem[len(prefix):] if problem.startswith(prefix) else problem
+
+    good = {"optimizer": name}
+    if "lr" in entry:
+        problem = works({**good, "lr": entry["lr"]}) if _scalar(entry["lr"]) else "not a number"
+        if problem:
+            warnings.append(f"Ignored the lr of {where} from the link ({problem}); using "
+                            f"its demo lr.")
+        else:
+            good["lr"] = entry["lr"]
+    hyper = entry.get("hyperparameters")
+    if hyper is not None and not isinstance(hyper, dict):
+        warnings.append(f"Ignored the hyperparameters of {where} from the link: not a set of "
+                        f"name/value pairs; using the defaults.")
+    elif hyper:
+        kept = {}
+        for key, value in hyper.items():
+            problem = (works({**good, "hyperparameters": {key: value}}) if _scalar(value)
+                       else "one value expected")
+            if problem:
+                warnings.append(f"Ignored {_show(key, 30)}={_show(value, 30)} of {where} from the "
+                                f"link ({problem}); using the default.")
+            else:
+                kept[key] = value
+        if kept and works({**good, "hyperparameters": kept}):
+            warnings.append(f"Ignored the hyperparameters of {where} from the link: they do not "
+                            f"work together; using the defaults.")
+        elif kept:
+            good["hyperparameters"] = kept
+    if entry.get("schedule") is not None:
+        problem = works({**good, "schedule": entry["schedule"]})
+        if problem:
+            warnings.append(f"Ignored the schedule of {where} from the link ({problem}); "
+                            f"using none of its own.")
+        else:
+            good["schedule"] = entry["schedule"]
+    return good
+
+
+def _scalar(value) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _plain_entries(raw: dict) -> bool:
+    """Every optimizer setting is a single value (normalize_scene lets per-trajectory lists through)."""
+    entries = raw.get("optimizers")
+    if not isinstance(entries, list):
+        return True
+    for entry in entries:
+        if isinstance(entry, dict):
+            hyper = entry.get("hyperparameters")
+            if not _scalar(entry.get("lr")) or (
+                    isinstance(hyper, dict) and not all(_scalar(v) for v in hyper.values())):
+                return False
+    return True
+
+
+def _salvage(raw: dict, warnings: list[str]) -> dict:
+    """A valid normalized scene from a raw one, part by part; warnings name what was dropped."""
+    if _plain_entries(raw):
+        whole, _ = _check(raw)
+        if whole is not None:
+            return whole
+    unknown = [k for k in raw if k not in SCENE_KEYS]
+    if unknown:
+        warnings.append(f"Ignored {_show(unknown[0], 30)!r} from the link: not a scene setting.")
+    if raw.get("version", 1) != DEFAULT_SCENE["version"]:
+        warnings.append(f"The link was made for scene version {_show(raw.get('version'), 20)}; "
+                        f"reading what this version understands.")
+    base = default_scene()
+    surface = raw.get("surface", _MISSING)
+    if surface is not _MISSING:
+        probe = {k: v for k, v in base.items() if k != "start"}   # start: the surface's own
+        fixed, problem = _check({**probe, "surface": surface})
+        if fixed is None and isinstance(surface, dict) and isinstance(surface.get("name"), str):
+            fixed, _ = _check({**probe, "surface": {"name": surface["name"]}})
+            if fixed is not None:
+                warnings.append(f"Ignored the surface parameters from the link ({problem}); "
+                                f"using the defaults of {surface['name']!r}.")
+        if fixed is None:
+            warnings.append(f"Ignored the surface from the link ({problem}); using "
+                            f"{base['surface']['name']!r}.")
+        else:
+            base = fixed
+    for field in ("start", "steps", "noise", "seed", "tolerance", "shared_lr", "schedule"):
+        value = raw.get(field, _MISSING)
+        if value is _MISSING:
+            continue
+        fixed, problem = _check({**base, field: value})
+        if fixed is None:
+            shown = "none" if base[field] is None else _show(base[field], 40)
+            warnings.append(f"Ignored {field}={_show(value, 40)} from the link ({problem}); "
+                            f"using {shown}.")
+        else:
+            base = fixed
+    entries = raw.get("optimizers", _MISSING)
+    if entries is _MISSING:
+        return base
+    if not isinstance(entries, list) or not entries:
+        warnings.append("Ignored the optimizers from the link: not a list of optimizers; using "
+                        "the default ones.")
+        return base
+    if len(entries) > MAX_OPTIMIZERS:
+        warnings.append(f"Ignored optimizers {MAX_OPTIMIZERS + 1} to {len(entries)} from the "
+                        f"link: at most {MAX_OPTIMIZERS} are shown.")
+        entries = entries[:MAX_OPTIMIZERS]
+    salvaged = [_salvage_entry(i, entry, base, warnings) for i, entry in enumerate(entries)]
+    kept = [entry for entry in salvaged if entry is not None]
+    if not kept:
+        warnings.append("No optimizer in the link could be used; showing the default ones.")
+        return base
+    fixed, problem = _check({**base, "optimizers": kept})
+    if fixed is None:
+        warnings.append(f"Ignored the optimizers from the link ({problem}); using the default ones.")
+        return base
+    return fixed
+
+
+def params_to_scene(params) -> tuple[dict, list[str]]:
+    """Query parameters (st.query_params or any str -> str mapping) -> (normalized scene, warnings).
+
+    Never raises. Empty (or only keys this module does not own) gives the default scene and no
+    warning; every part that cannot be used is replaced by its default and named in a warning.
+    """
+    warnings: list[str] = []
+    try:
+        scene = _params_to_scene(params, warnings)
+    except Exception as err:                        # last line of defence: never fail the app
+        warnings.append(_clip(f"Could not read the scene from the link ({type(err).__name__}: "
+                              f"{err}); showing the default scene."))
+        scene = default_scene()
+    return scene, warnings
+
+
+def _params_to_scene(params, warnings: list[str]) -> dict:
+    if params is None:
+        return default_scene()
+    if not isinstance(params, Mapping) and not hasattr(params, "items"):
+        warnings.append(f"Ignored the link's parameters: expected name/value pairs, got "
+                        f"{type(params).__name__}; showing the default scene.")
+        return default_scene()
+    own: dict[str, str] = {}
+    size = 0
+    for key, value in params.items():
+        if not isinstance(key, str):
+            continue
+        if isinstance(value, (list, tuple)):        # parse_qs style: the last value wins
+            value = value[-1] if value else ""
+        if not isinstance(value, str):
+            if key in OWN_KEYS:
+                warnings.append(f"Ignored {key} from the link: its value is a "
+                                f"{type(value).__name__}, not text.")
+            continue
+        if key in OWN_KEYS:
+            size += len(key) + len(value)
+            if size > MAX_SCENE_BYTES:
+                warnings.append(f"Ignored the link's scene: its parameters are longer than "
+                                f"{MAX_SCENE_BYTES} characters; showing the default scene.")
+                return default_scene()
+            if value.strip():
+                own[key] = value
+        elif _OPT_KEY.match(key):
+            warnings.append(f"Ignored {key} from the link: at most {MAX_OPTIMIZERS} optimizers, "
+                            f"o1 to o{MAX_OPTIMIZERS}.")
+    if not own:
+        return default_scene()
+    raw: dict = {}
+    if "s" in own:
+        try:
+            raw = _raw_from_compact(own.pop("s"))
+        except _Bad as err:
+            warnings.append(f"Ignored the compact scene s=... from the link: {err}.")
+            raw = {}
+    readable = _raw_from_readable(own, warnings)
+    raw.update(readable)
+    if not raw:
+        if warnings:
+            warnings.append("Nothing in the link could be used; showing the default scene.")
+        return default_scene()
+    return _salvage(raw, warnings)
