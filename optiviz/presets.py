@@ -11,7 +11,7 @@ import copy
 import math
 from dataclasses import dataclass, field
 
-from optiviz.scene import VERSION
+from optiviz.scene import VERSION, normalize_scene
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,10 @@ def _entry(optimizer, lr, schedule=None, **hyperparameters):
 
 def _scene(surface, start, steps, optimizers, *, noise=0.0, seed=0, tolerance=1e-3,
            schedule=None, shared_lr=None):
-    """A scene in normalized form (the surface dict must list every parameter, as floats)."""
-    return {"version": VERSION, "surface": surface, "start": [float(start[0]), float(start[1])],
+    """A scene in normalized (canonical) form, so a preset's link and cache key are unique."""
+    return normalize_scene({"version": VERSION, "surface": surface, "start": [float(start[0]), float(start[1])],
             "steps": steps, "noise": float(noise), "seed": seed, "shared_lr": shared_lr,
-            "schedule": schedule, "tolerance": float(tolerance), "optimizers": optimizers}
+            "schedule": schedule, "tolerance": float(tolerance), "optimizers": optimizers})
 
 
 _ROSENBROCK = {"name": "rosenbrock", "a": 1.0, "b": 100.0}

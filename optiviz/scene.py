@@ -26,7 +26,7 @@ import numpy as np
 
 import landscapes
 import optim_core
-from optim_core import OPTIMIZERS
+from optim_core import OPTIMIZERS, SCHEDULE_PARAMS
 
 VERSION = 1
 MAX_SCENE_STEPS = 5000
@@ -56,7 +56,7 @@ DEFAULT_SCENE = {
     "tolerance": 1e-3,
     "optimizers": [
         {"optimizer": "sgd", "lr": 1e-3, "hyperparameters": {}, "schedule": None},
-        {"optimizer": "momentum", "lr": 1e-3, "hyperparameters": {"momentum": 0.9}, "schedule": None},
+        {"optimizer": "momentum", "lr": 1e-3, "hyperparameters": {}, "schedule": None},
         {"optimizer": "rmsprop", "lr": 5e-3, "hyperparameters": {}, "schedule": None},
         {"optimizer": "adam", "lr": 0.05, "hyperparameters": {}, "schedule": None},
     ],
@@ -172,9 +172,33 @@ def normalize_scene(scene) -> dict:
             optim_core.normalize_schedule(run["schedule"], steps)
         except ValueError as err:
             raise ValueError(f"optimizers[{i}] ({run['optimizer']}): {err}") from None
+    # One canonical spelling per scene: equal scenes compare (and cache, and link) equal.
+    normalized["schedule"] = _canonical_schedule(normalized["schedule"], steps, inherit=False)
     for entry in normalized["optimizers"]:
         entry["lr"] = float(entry["lr"])
+        defaults = OPTIMIZERS[entry["optimizer"]].defaults()
+        entry["hyperparameters"] = {k: (v if isinstance(v, bool) else float(v))
+                                    for k, v in sorted(entry["hyperparameters"].items())
+                                    if v != defaults[k]}
+        entry["schedule"] = _canonical_schedule(entry["schedule"], steps, inherit=True)
     return normalized
+
+
+def _canonical_schedule(spec, steps, *, inherit):
+    """None stays None (for an optimizer: use the scene's schedule). A constant scene schedule is
+    None; an optimizer's explicit constant is {"name": "constant"}. Others become a dict keeping
+    only the parameters that differ from their defaults (so lengths follow the run's steps)."""
+    if spec is None:
+        return None
+    full = optim_core.normalize_schedule(spec, steps)
+    if full["name"] == "constant":
+        return {"name": "constant"} if inherit else None
+    given = {"name": spec} if isinstance(spec, str) else spec
+    out = {"name": full["name"]}
+    for p in SCHEDULE_PARAMS[full["name"]]:
+        if p.name in given and full[p.name] != p.default_for(steps):
+            out[p.name] = full[p.name]
+    return out
 
 
 def scene_runs(scene: dict) -> list[dict]:

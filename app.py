@@ -1,0 +1,449 @@
+"""Optimizer race: watch gradient-based optimizers move on 2D loss surfaces.
+
+    streamlit run app.py
+
+Widgets and layout only. The scene (optiviz.scene) is the single source of truth: widgets are
+initialised from it, every rerun builds it back from the widgets, and the URL, the caches and the
+exports all carry it. Computation and figures live in optiviz/, tested without Streamlit.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import streamlit as st
+
+_RUN_STARTED = time.perf_counter()
+
+import landscapes
+import optim_core
+from optim_core import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
+from optiviz import explain, figures, presets, url_state
+from optiviz import scene as scenes
+from optiviz.widgets import (HYPER_CONTROLS, LR_OPTIONS, NOISE_OPTIONS, fmt, nearest, with_value)
+
+st.set_page_config(page_title="Optimizer race", page_icon="🏁", layout="wide",
+                   initial_sidebar_state="expanded")
+
+VIEWS = ["Race", "Side by side", "3D", "Curves"]
+SCHEDULE_CHOICES = ["constant", *[s for s in SCHEDULES if s != "constant"]]
+
+
+# ---- cached computation (keyed on JSON text; bounded) --------------------------------------
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _run_one(surface_json: str, run_json: str, steps: int):
+    surface = json.loads(surface_json)
+    return optim_core.run_many(landscapes.get(surface.pop("name"), **surface),
+                               [json.loads(run_json)], steps)[0]
+
+
+def _cached_run(surface_spec, run, steps):
+    return _run_one(json.dumps(surface_spec, sort_keys=True), json.dumps(run, sort_keys=True), steps)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def compute(scene_json: str):
+    return scenes.compute_scene(json.loads(scene_json), run_one=_cached_run)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def build_figure(view: str, scene_json: str, step: int):
+    result = compute(scene_json)
+    if view == "Race":
+        return figures.race_figure(result, step=step)
+    if view == "Side by side":
+        return figures.panels_figure(result, step=step)
+    if view == "3D":
+        return figures.surface3d_figure(result, step=step)
+    return figures.curves_figure(result, step=step)
+
+
+# ---- scene <-> widget state ----------------------------------------------------------------
+
+def _clear_scene_keys():
+    for key in list(st.session_state):
+        if key.startswith(("opt.", "surface", "schedule", "start_", "shared_lr", "fair")):
+            del st.session_state[key]
+
+
+def load_scene(scene: dict):
+    """Put a (normalized) scene into the widgets' state. Call before the widgets are drawn."""
+    _clear_scene_keys()
+    ss = st.session_state
+    ss["surface"] = scene["surface"]["name"]
+    for name, value in scene["surface"].items():
+        if name != "name":
+            ss[f"surface.{name}"] = float(value)
+    ss["start_x"], ss["start_y"] = map(float, scene["start"])
+    ss["steps"] = int(scene["steps"])
+    ss["noise"] = float(scene["noise"])
+    ss["seed"] = int(scene["seed"])
+    ss["tolerance"] = float(scene["tolerance"])
+    ss["fair"] = scene["shared_lr"] is not None
+    ss["shared_lr"] = float(scene["shared_lr"] if scene["shared_lr"] is not None else 0.01)
+    _load_schedule("schedule", scene["schedule"])
+    uids = []
+    for i, entry in enumerate(scene["optimizers"]):
+        uid = ss.get("next_uid", 0) + i
+        uids.append(uid)
+        _load_entry(uid, entry)
+    ss["next_uid"] = ss.get("next_uid", 0) + len(uids)
+    ss["opt_uids"] = uids
+    ss["scene_json"] = scenes.scene_to_json(scene)
+
+
+def _load_schedule(prefix: str, spec):
+    ss = st.session_state
+    if spec is None:
+        ss[prefix] = "constant" if prefix == "schedule" else "inherit"
+        return
+    spec = {"name": spec} if isinstance(spec, str) else dict(spec)
+    ss[prefix] = spec["name"]
+    for name, value in spec.items():
+        if name != "name":
+            ss[f"{prefix}.{name}"] = value
+
+
+def _load_entry(uid: int, entry: dict):
+    ss = st.session_state
+    ss[f"opt.{uid}.name"] = entry["optimizer"]
+    ss[f"opt.{uid}.lr"] = float(entry["lr"])
+    spec = OPTIMIZERS[entry["optimizer"]]
+    for p in spec.hyper:
+        ss[f"opt.{uid}.{p.name}"] = entry["hyperparameters"].get(p.name, p.default)
+    _load_schedule(f"opt.{uid}.schedule", entry.get("schedule"))
+
+
+def apply_preset(key: str):
+    preset = presets.get_preset(key)
+    load_scene(scenes.normalize_scene(preset.scene))
+    st.session_state["lesson"] = key
+
+
+def on_map_click():
+    """A click on the map moves the start to the clicked grid point."""
+    state = st.session_state.get("race_chart")
+    points = (state or {}).get("selection", {}).get("points", []) if state else []
+    if points:
+        x, y = points[0].get("x"), points[0].get("y")
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)):
+            st.session_state["start_x"], st.session_state["start_y"] = float(x), float(y)
+            st.session_state.pop("lesson", None)
+
+
+def add_optimizer(name: str):
+    ss = st.session_state
+    uid = ss.get("next_uid", 0)
+    ss["next_uid"] = uid + 1
+    _load_entry(uid, scenes._entry(0, {"optimizer": name}))
+    ss["opt_uids"] = [*ss["opt_uids"], uid]
+
+
+def duplicate_optimizer(uid: int):
+    ss = st.session_state
+    new = ss.get("next_uid", 0)
+    ss["next_uid"] = new + 1
+    for key in [k for k in ss if k.startswith(f"opt.{uid}.") and not k.endswith((".dup", ".rm"))]:
+        ss[f"opt.{new}." + key.split(".", 2)[2]] = ss[key]
+    ss[f"opt.{new}.lr"] = nearest(LR_OPTIONS, ss[f"opt.{uid}.lr"] / 3)   # a visibly different twin
+    uids = list(ss["opt_uids"])
+    uids.insert(uids.index(uid) + 1, new)
+    ss["opt_uids"] = uids
+
+
+def remove_optimizer(uid: int):
+    ss = st.session_state
+    if len(ss["opt_uids"]) > 1:
+        ss["opt_uids"] = [u for u in ss["opt_uids"] if u != uid]
+
+
+def on_multiselect():
+    """The multi-select lists which optimizers are in the race: add or drop whole entries."""
+    ss = st.session_state
+    chosen = ss["optimizer_set"]
+    present = {ss[f"opt.{u}.name"] for u in ss["opt_uids"]}
+    keep = [u for u in ss["opt_uids"] if ss[f"opt.{u}.name"] in chosen]
+    if not keep and chosen:
+        keep = []
+    ss["opt_uids"] = keep
+    for name in chosen:
+        if name not in present:
+            add_optimizer(name)
+    if not ss["opt_uids"]:
+        add_optimizer("adam")
+
+
+def on_upload():
+    upload = st.session_state.get("scene_upload")
+    if upload is None:
+        return
+    data = upload.getvalue()
+    try:
+        if len(data) > scenes.MAX_SCENE_BYTES:
+            raise ValueError(f"the file is {len(data):,} bytes; a scene is at most "
+                             f"{scenes.MAX_SCENE_BYTES:,}")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError("the file is not UTF-8 text") from None
+        scene = scenes.normalize_scene(text)
+    except ValueError as err:
+        st.session_state["upload_error"] = f"Scene file refused, nothing changed: {err}"
+        return
+    st.session_state.pop("upload_error", None)
+    load_scene(scene)
+
+
+# ---- first run: the URL, else the default scene ------------------------------------------
+
+if "opt_uids" not in st.session_state:
+    url_scene, url_warnings = url_state.params_to_scene(dict(st.query_params))
+    load_scene(url_scene)
+    st.session_state["url_warnings"] = url_warnings
+    if not st.query_params:
+        st.session_state["lesson"] = None
+
+
+# ---- sidebar: the controls ----------------------------------------------------------------
+
+def _schedule_controls(prefix: str, steps: int, container, inherit: bool = False):
+    """A schedule picker and its parameters; returns the schedule spec (None for constant)."""
+    ss = st.session_state
+    choices = (["inherit"] if inherit else []) + SCHEDULE_CHOICES
+    name = container.selectbox("Learning-rate schedule" if not inherit else "Schedule",
+                               choices, key=prefix,
+                               format_func=lambda s: "same as all" if s == "inherit" else s)
+    if name == "inherit":
+        return "inherit"
+    if name == "constant":
+        return None
+    spec = {"name": name}
+    for p in SCHEDULE_PARAMS[name]:
+        key = f"{prefix}.{p.name}"
+        default = p.default_for(steps)
+        if p.kind == "int":
+            hi = int(min(p.high, max(steps, 1) * (2 if p.name == "T_max" else 1)))
+            lo = int(p.low)
+            ss.setdefault(key, int(min(max(default, lo), hi)))
+            ss[key] = int(min(max(ss[key], lo), hi))
+            spec[p.name] = container.slider(p.label or p.name, lo, hi, key=key, help=p.help)
+        elif p.kind == "choice":
+            ss.setdefault(key, default)
+            spec[p.name] = container.selectbox(p.label or p.name, p.choices, key=key, help=p.help)
+        elif p.kind == "bool":
+            ss.setdefault(key, default)
+            spec[p.name] = container.toggle(p.label or p.name, key=key, help=p.help)
+        elif p.kind == "optional_real":
+            use = container.toggle(f"set {p.label or p.name}", value=ss.get(key) is not None,
+                                   key=f"{key}.on", help=p.help)
+            if use:
+                value = ss.get(key) if isinstance(ss.get(key), float) else 0.1
+                spec[p.name] = container.select_slider(p.label or p.name,
+                                                       with_value(LR_OPTIONS, value), value=value,
+                                                       format_func=fmt)
+                ss[key] = spec[p.name]
+            else:
+                ss[key] = None
+        else:
+            value = float(ss.get(key, default))
+            hi = p.high if p.high is not None else max(10.0, value)
+            step = 0.01 if hi <= 1 else None
+            ss[key] = value
+            spec[p.name] = container.number_input(p.label or p.name, min_value=float(p.low or 0.0),
+                                                  max_value=float(hi), key=key, step=step,
+                                                  format="%g", help=p.help)
+    return spec
+
+
+def sidebar() -> dict:
+    ss = st.session_state
+    sb = st.sidebar
+    sb.title("🏁 Optimizer race")
+
+    # Presets: one click, one lesson.
+    with sb.expander("Presets: one idea each", expanded=ss.get("lesson") is None):
+        for preset in presets.PRESETS:
+            st.button(preset.title, key=f"preset.{preset.key}", on_click=apply_preset,
+                      args=(preset.key,), width="stretch", help=preset.lesson)
+
+    # Surface.
+    surface_name = sb.selectbox("Surface", landscapes.names(), key="surface",
+                                format_func=lambda n: landscapes.get(n).title)
+    surface_params = {}
+    for name, p in landscapes.parameters(surface_name).items():
+        key = f"surface.{name}"
+        ss.setdefault(key, float(p.default))
+        if p.log:
+            options = with_value([float(f"{v:.3g}") for v in _log_grid(p.min, p.max)], ss[key])
+            surface_params[name] = sb.select_slider(p.label, options, key=key, format_func=fmt,
+                                                    help=p.help)
+        else:
+            surface_params[name] = sb.slider(p.label, float(p.min), float(p.max), key=key,
+                                             step=(p.max - p.min) / 200, help=p.help)
+    surface = landscapes.get(surface_name, **surface_params)
+    (x0, x1), (y0, y1) = surface.bounds
+
+    # Start point (a click on the map sets it too).
+    for key, (lo, hi), default in (("start_x", (x0, x1), surface.start[0]),
+                                   ("start_y", (y0, y1), surface.start[1])):
+        value = ss.get(key, default)
+        ss[key] = float(min(max(value, lo), hi))
+    c1, c2 = sb.columns(2)
+    start = [c1.number_input("start x", float(x0), float(x1), key="start_x", step=0.1, format="%.3f"),
+             c2.number_input("start y", float(y0), float(y1), key="start_y", step=0.1, format="%.3f")]
+    sb.caption("Click the map to move the start.")
+
+    # Optimizers.
+    names_present = [ss[f"opt.{u}.name"] for u in ss["opt_uids"]]
+    ss["optimizer_set"] = list(dict.fromkeys(names_present))
+    sb.multiselect("Optimizers", list(OPTIMIZERS), key="optimizer_set", on_change=on_multiselect,
+                   format_func=lambda n: OPTIMIZERS[n].title)
+    fair = sb.toggle("Fair comparison: one learning rate for all", key="fair",
+                     help="Off: each optimizer uses its own learning rate (its panel's slider).")
+    shared_lr = None
+    if fair:
+        shared_lr = sb.select_slider("shared lr", with_value(LR_OPTIONS, ss["shared_lr"]),
+                                     key="shared_lr", format_func=fmt)
+    steps = sb.slider("Steps", 10, 2000, key="steps", step=10) if ss["steps"] <= 2000 else \
+        sb.number_input("Steps", 10, scenes.MAX_SCENE_STEPS, key="steps")
+    schedule = _schedule_controls("schedule", steps, sb)
+    entries = []
+    for uid in ss["opt_uids"]:
+        entries.append(_optimizer_panel(uid, steps, fair))
+
+    with sb.expander("Noise, seed and tolerance"):
+        ss["noise"] = float(ss["noise"])
+        noise = st.select_slider("gradient noise σ (SGD)", with_value(NOISE_OPTIONS, ss["noise"]),
+                                 key="noise", format_func=fmt,
+                                 help="Gaussian noise added to every gradient: GD becomes SGD.")
+        seed = st.number_input("random seed", 0, 2**31 - 1, key="seed")
+        tolerance = st.number_input("“reached” tolerance", 1e-12, 1e6, key="tolerance",
+                                    format="%g", help="A run has reached a minimum once its loss is "
+                                    "within this of the minimum's value (summary table).")
+
+    return {"version": scenes.VERSION, "surface": {"name": surface_name, **surface_params},
+            "start": start, "steps": int(steps), "noise": float(noise), "seed": int(seed),
+            "shared_lr": shared_lr, "schedule": schedule, "tolerance": float(tolerance),
+            "optimizers": entries}
+
+
+def _log_grid(low, high, per_decade=6):
+    import math
+    a, b = math.log10(low), math.log10(high)
+    n = int(round((b - a) * per_decade))
+    return [10 ** (a + i * (b - a) / n) for i in range(n + 1)]
+
+
+def _optimizer_panel(uid: int, steps: int, fair: bool) -> dict:
+    ss = st.session_state
+    name = ss[f"opt.{uid}.name"]
+    spec = OPTIMIZERS[name]
+    lr_key = f"opt.{uid}.lr"
+    hp_values = {p.name: ss.get(f"opt.{uid}.{p.name}", p.default) for p in spec.hyper}
+    title = f"{spec.title} · lr {fmt(ss[lr_key])}" + "".join(
+        f" · {p.label.split(' ')[-1] if p.label else p.name} {fmt(hp_values[p.name])}"
+        for p in spec.hyper if hp_values[p.name] != p.default)
+    with st.sidebar.expander(title, expanded=False):
+        st.select_slider("learning rate", with_value(LR_OPTIONS, ss[lr_key]), key=lr_key,
+                         format_func=fmt, disabled=fair,
+                         help="Shared lr is on: the sidebar's shared value is used." if fair else None)
+        hyper = {}
+        for p in spec.hyper:
+            key = f"opt.{uid}.{p.name}"
+            ss.setdefault(key, p.default)
+            control = HYPER_CONTROLS.get(p.name, ("options", [p.default]))
+            label = p.label or p.name
+            if control[0] == "toggle":
+                hyper[p.name] = st.toggle(label, key=key, help=p.help)
+            elif control[0] == "slider":
+                ss[key] = float(ss[key])
+                hyper[p.name] = st.slider(label, control[1], max(control[2], ss[key]), key=key,
+                                          step=control[3], help=p.help)
+            else:
+                ss[key] = float(ss[key])
+                hyper[p.name] = st.select_slider(label, with_value(control[1], ss[key]), key=key,
+                                                 format_func=fmt, help=p.help)
+        sched = _schedule_controls(f"opt.{uid}.schedule", steps, st, inherit=True)
+        c1, c2 = st.columns(2)
+        c1.button("Duplicate", key=f"opt.{uid}.dup", on_click=duplicate_optimizer, args=(uid,),
+                  help="Add a copy (e.g. the same method at another learning rate).")
+        c2.button("Remove", key=f"opt.{uid}.rm", on_click=remove_optimizer, args=(uid,),
+                  disabled=len(ss["opt_uids"]) <= 1)
+    return {"optimizer": name, "lr": float(ss[lr_key]), "hyperparameters": hyper,
+            "schedule": None if sched == "inherit" else (sched or "constant")}
+
+
+# ---- main area ----------------------------------------------------------------------------
+
+raw_scene = sidebar()
+try:
+    scene = scenes.normalize_scene(raw_scene)
+    st.session_state["scene_json"] = scenes.scene_to_json(scene)
+except ValueError as err:
+    st.warning(f"That setting is not allowed, showing the last valid scene instead: {err}")
+    scene = json.loads(st.session_state["scene_json"])
+scene_json = scenes.scene_to_json(scene)
+
+for warning in st.session_state.pop("url_warnings", []) or []:
+    st.warning(f"Share link: {warning}")
+if st.session_state.get("upload_error"):
+    st.error(st.session_state["upload_error"])
+
+# Keep the URL in step with the scene: copying it reproduces the scene exactly.
+wanted = url_state.scene_to_params(scene)
+if {k: st.query_params.get(k) for k in wanted} != wanted or set(st.query_params) - set(wanted):
+    st.query_params.from_dict(wanted)
+
+result = compute(scene_json)
+surface = result.surface
+
+lesson = st.session_state.get("lesson")
+if lesson:
+    preset = presets.get_preset(lesson)
+    st.info(f"**{preset.title}.** {preset.lesson} **Watch:** {preset.watch}")
+
+head_l, head_r = st.columns([3, 2], vertical_alignment="bottom")
+head_l.markdown(f"#### {surface.title}: {', '.join(r.label for r in result.runs)}")
+view = head_r.segmented_control("View", VIEWS, key="view", default="Race",
+                                label_visibility="collapsed") or "Race"
+
+
+@st.fragment
+def timeline_and_views():
+    """The step slider scrubs every view and the table together, without recomputing runs."""
+    steps = scene["steps"]
+    step = st.slider("Step (the animation's ▶ plays from here; drag to scrub every view)", 0,
+                     steps, value=steps, key=f"timeline.{steps}")
+    fig = build_figure(view, scene_json, step)
+    if view == "Race":
+        st.plotly_chart(fig, key="race_chart", on_select=on_map_click, selection_mode="points",
+                        config={"displaylogo": False, "doubleClick": False})
+    else:
+        st.plotly_chart(fig, key=f"chart.{view}", config={"displaylogo": False})
+    st.caption(scenes.comparison_caption(scene))
+    st.dataframe(figures.summary_rows(result, step=step), hide_index=True, width="stretch")
+
+
+timeline_and_views()
+
+with st.expander("How each optimizer moves: update rules with the current values", expanded=False):
+    for run, entry in zip(result.runs, scene["optimizers"]):
+        lr = scene["shared_lr"] if scene["shared_lr"] is not None else entry["lr"]
+        st.markdown(f"**<span style='color:{run.color}'>■</span> {run.label}**",
+                    unsafe_allow_html=True)
+        st.latex(explain.rule_latex(entry["optimizer"], entry["hyperparameters"], lr))
+        st.caption(explain.describe(entry["optimizer"], surface.name))
+    st.markdown(f"**Surface.** {surface.description}")
+    st.latex(surface.formula)
+
+with st.expander("Share and save the scene"):
+    st.caption("The page's URL holds the whole scene: copy it to share exactly this race.")
+    st.download_button("Download scene (JSON)", json.dumps(scene, indent=1), "scene.json",
+                       "application/json")
+    st.file_uploader("Load a scene file", type=["json"], key="scene_upload", on_change=on_upload,
+                     max_upload_size=1)
+
+# The script's own rerun time, read by the tests and the benchmark (not shown to users).
+st.session_state["rerun_seconds"] = time.perf_counter() - _RUN_STARTED

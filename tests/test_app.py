@@ -1,0 +1,217 @@
+"""The Streamlit app through AppTest: every control changes the figure the way it should.
+
+Assertions are on the chart's JSON (what the browser receives), decoded from Plotly's base64
+`bdata` arrays, not merely on the absence of exceptions.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import optim_core
+from optiviz import presets, url_state
+from optiviz import scene as scenes
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def start(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def decode(value):
+    """Plotly 7 writes arrays as {"dtype": ..., "bdata": base64}; turn them back into arrays."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        return array.reshape(value["shape"]) if "shape" in value else array
+    return np.asarray(value, dtype=float) if isinstance(value, list) else value
+
+
+def chart(at: AppTest) -> dict:
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    return json.loads(charts[0].proto.spec)
+
+
+def path_of(spec: dict, label: str) -> np.ndarray:
+    """The (k, 2) path drawn for a run (the trace named exactly like its label, on the map)."""
+    for trace in spec["data"]:
+        if trace.get("name") == label and trace.get("xaxis", "x") == "x" and trace.get("mode", "") \
+                .startswith("lines"):
+            return np.column_stack([decode(trace["x"]), decode(trace["y"])])
+    raise AssertionError(f"no path named {label!r}: {[t.get('name') for t in spec['data']]}")
+
+
+def names(spec: dict) -> set[str]:
+    return {t.get("name") for t in spec["data"]}
+
+
+def test_default_scene_renders_the_race():
+    at = start()
+    spec = chart(at)
+    assert {"SGD / GD", "Momentum", "RMSProp", "Adam"} <= names(spec)
+    assert spec["layout"]["images"], "the surface is drawn as an image under the traces"
+    assert spec["layout"]["xaxis"]["range"] == [-2.0, 2.0]
+    adam = path_of(spec, "Adam")
+    np.testing.assert_allclose(adam[0], (-1.5, 2.0), atol=1e-6)
+    assert len(adam) == 501                       # the default scene runs 500 steps
+    assert spec["frames"], "the race is animated"
+    assert at.session_state["rerun_seconds"] < 30
+    # The URL holds the scene from the first render on.
+    scene, warnings = url_state.params_to_scene(dict(at.query_params))
+    assert not warnings and scene == scenes.normalize_scene(scenes.default_scene())
+
+
+def test_learning_rate_slider_moves_only_that_optimizer():
+    at = start()
+    before = chart(at)
+    uid = at.session_state["opt_uids"][3]          # Adam
+    at.sidebar.select_slider(key=f"opt.{uid}.lr").set_value(0.01).run()
+    after = chart(at)
+    assert not np.allclose(path_of(before, "Adam")[-1], path_of(after, "Adam")[-1])
+    np.testing.assert_array_equal(path_of(before, "SGD / GD"), path_of(after, "SGD / GD"))
+    assert "adam~lr~0.01" in at.query_params["o4"]
+
+
+def test_steps_start_and_surface_controls():
+    at = start()
+    at.sidebar.slider(key="steps").set_value(200).run()
+    assert len(path_of(chart(at), "Adam")) == 201
+    at.sidebar.number_input(key="start_x").set_value(-1.0).run()
+    np.testing.assert_allclose(path_of(chart(at), "Adam")[0], (-1.0, 2.0), atol=1e-6)
+    at.sidebar.selectbox(key="surface").set_value("himmelblau").run()
+    assert not at.exception
+    spec = chart(at)
+    assert spec["layout"]["xaxis"]["range"] == [-5.0, 5.0]
+    assert at.query_params["surface"].startswith("himmelblau")
+
+
+def test_surface_parameter_slider_reshapes_the_problem():
+    at = start()
+    at.sidebar.select_slider(key="surface.b").set_value(10.0).run()
+    assert not at.exception
+    assert "b~10" in at.query_params["surface"]
+    before = start()
+    assert not np.allclose(path_of(chart(before), "Momentum")[-1], path_of(chart(at), "Momentum")[-1])
+
+
+def test_fair_comparison_shares_one_rate_and_says_so():
+    at = start()
+    at.sidebar.toggle(key="fair").set_value(True).run()
+    at.sidebar.select_slider(key="shared_lr").set_value(0.001).run()
+    captions = " ".join(c.value for c in at.caption)
+    assert "one learning rate shared by all optimizers: lr = 0.001" in captions
+    at.segmented_control(key="view").set_value("Curves").run()
+    spec = chart(at)
+    lr_traces = [decode(t["y"]) for t in spec["data"]
+                 if t.get("yaxis") == "y2" and "cursor" not in t.get("name", "")]
+    assert lr_traces and all(np.allclose(y, 0.001) for y in lr_traces)
+
+
+def test_schedule_and_noise_controls():
+    at = start()
+    at.sidebar.selectbox(key="schedule").set_value("cosine").run()
+    at.segmented_control(key="view").set_value("Curves").run()
+    spec = chart(at)
+    lr = [decode(t["y"]) for t in spec["data"]
+          if t.get("yaxis") == "y2" and "cursor" not in t.get("name", "")]
+    assert lr and all(y[0] > 10 * y[-1] for y in lr)      # cosine annealing towards 0
+    at.segmented_control(key="view").set_value("Race").run()
+    clean = path_of(chart(at), "SGD / GD")
+    at.sidebar.select_slider(key="noise").set_value(1.0).run()
+    noisy = path_of(chart(at), "SGD / GD")
+    assert not np.allclose(clean[10:], noisy[10:], equal_nan=True)
+
+
+def test_optimizer_multiselect_and_duplicate():
+    at = start()
+    at.sidebar.multiselect(key="optimizer_set").select("lion").run()
+    assert "Lion" in names(chart(at))
+    uid = at.session_state["opt_uids"][3]
+    at.sidebar.button(key=f"opt.{uid}.dup").click().run()
+    labels = {n for n in names(chart(at)) if n.startswith("Adam (lr=") and n.endswith(")")}
+    assert len(labels) == 2 and "Adam (lr=0.05)" in labels, labels    # labelled by what differs
+    at.sidebar.multiselect(key="optimizer_set").unselect("sgd").run()
+    assert "SGD / GD" not in names(chart(at))
+
+
+def test_hyperparameter_sliders_apply():
+    at = start()
+    uid = at.session_state["opt_uids"][1]                 # Momentum
+    before = path_of(chart(at), "Momentum")
+    at.sidebar.slider(key=f"opt.{uid}.momentum").set_value(0.5).run()
+    after = path_of(chart(at), "Momentum")
+    assert not np.allclose(before[-1], after[-1])
+    assert "momentum~0.5" in at.query_params["o2"]
+
+
+@pytest.mark.parametrize("view", ["Side by side", "3D", "Curves"])
+def test_every_view_renders(view):
+    at = start()
+    at.segmented_control(key="view").set_value(view).run()
+    assert not at.exception
+    spec = chart(at)
+    assert spec["data"]
+
+
+def test_timeline_scrubs_heads_and_table():
+    at = start()
+    slider = [s for s in at.slider if s.key and s.key.startswith("timeline")][0]
+    slider.set_value(100).run()
+    spec = chart(at)
+    heads = {t["name"]: (decode(t["x"])[0], decode(t["y"])[0]) for t in spec["data"]
+             if str(t.get("name", "")).endswith(" now")}
+    # Independently of the app and the figures: the core's own run, 100 steps.
+    adam = optim_core.run("rosenbrock", "adam", (-1.5, 2.0), 100, lr=0.05)
+    np.testing.assert_allclose(heads["Adam now"], adam.xy[100, 0], rtol=1e-6)
+    table = at.dataframe[0].value
+    row = table[table.iloc[:, 0] == "Adam"]
+    assert row.to_string().count(f"{adam.loss[100, 0]:.3g}") or \
+        np.isclose(float(row.filter(like="loss").iloc[0, 0]), adam.loss[100, 0], rtol=1e-3)
+
+
+@pytest.mark.parametrize("key", presets.preset_keys())
+def test_every_preset_runs_and_says_what_to_watch(key):
+    at = start()
+    at.sidebar.button(key=f"preset.{key}").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    preset = presets.get_preset(key)
+    assert any(preset.watch in i.value for i in at.info)
+    scene, _ = url_state.params_to_scene(dict(at.query_params))
+    assert scene == scenes.normalize_scene(preset.scene)
+    spec = chart(at)
+    drawn = [t for t in spec["data"] if str(t.get("name")).startswith(tuple(scenes.labels(scene)))]
+    assert len(drawn) >= len(scene["optimizers"])
+
+
+@pytest.mark.parametrize("query", [
+    {"steps": "-5"},
+    {"surface": "nosuchsurface"},
+    {"o1": "adam~lr~nan"},
+    {"s": "!!!not-base64!!!"},
+    {"start": "1e999~0"},
+    {"o1": "x" * 100_000},
+])
+def test_malformed_link_falls_back_with_a_warning(query):
+    at = start(query)
+    assert at.warning, "a bad share link is reported"
+    assert not at.exception
+    assert chart(at)["data"]
+
+
+def test_share_link_reproduces_a_scene_exactly():
+    scene = scenes.normalize_scene(presets.get_preset("schedule_settles").scene)
+    at = start(url_state.scene_to_params(scene))
+    assert not at.warning
+    assert json.loads(at.session_state["scene_json"]) == scene
