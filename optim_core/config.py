@@ -13,8 +13,8 @@ import numpy as np
 
 from .registry import OPTIMIZERS
 from .runner import Trajectory, run
-from .schedules import normalize_schedule
-from .validation import check_name
+from .schedules import MAX_STEPS, normalize_schedule
+from .validation import check_int, check_name
 
 CONFIG_KEYS = ("surface", "optimizer", "lr", "hyperparameters", "schedule", "x0", "steps",
                "noise", "seed")
@@ -34,26 +34,14 @@ def _surface_of(config: dict):
 
 def normalize_config(config: dict) -> dict:
     """Validate a run config and return it with every default filled in (JSON-serializable)."""
-    if not isinstance(config, dict):
-        raise ValueError(f"a run config must be a JSON object, got {type(config).__name__}")
-    unknown = sorted(set(config) - set(CONFIG_KEYS))
-    if unknown:
-        raise ValueError(f"unknown config key {unknown[0]!r}; valid keys are: {', '.join(CONFIG_KEYS)}")
-    surface = _surface_of(config)
-    name = check_name("optimizer", config.get("optimizer"), tuple(OPTIMIZERS))
-    hyper = config.get("hyperparameters") or {}
-    if not isinstance(hyper, dict):
-        raise ValueError(f"hyperparameters must be an object, got {hyper!r:.80}")
+    surface, name, hyper = _parts(config)
     x0 = config.get("x0", list(surface.start))
-    # run() performs every check; a one-step dry run is cheaper than duplicating them.
+    steps = check_int("steps", config.get("steps", 500), 1, MAX_STEPS)
+    schedule = config.get("schedule")
+    normalize_schedule(schedule, steps)
+    # run() performs every other check; a one-step run is cheaper than duplicating them.
     traj = run(surface, name, x0, 1, lr=config.get("lr"), noise=config.get("noise", 0.0),
                seed=config.get("seed", 0), **hyper)
-    steps = config.get("steps", 500)
-    schedule = config.get("schedule")
-    from .validation import check_int
-    from .schedules import MAX_STEPS
-    steps = check_int("steps", steps, 1, MAX_STEPS)
-    normalize_schedule(schedule, steps)
     return {
         "surface": {"name": surface.name, **surface.params},
         "optimizer": name,
@@ -67,19 +55,25 @@ def normalize_config(config: dict) -> dict:
     }
 
 
-def run_config(config: dict) -> Trajectory:
-    """Run the config (validated as in normalize_config)."""
+def _parts(config):
+    """The surface, optimizer name and hyperparameters of a config, with its keys checked."""
     if not isinstance(config, dict):
         raise ValueError(f"a run config must be a JSON object, got {type(config).__name__}")
     unknown = sorted(set(config) - set(CONFIG_KEYS))
     if unknown:
         raise ValueError(f"unknown config key {unknown[0]!r}; valid keys are: {', '.join(CONFIG_KEYS)}")
-    surface = _surface_of(config)
     hyper = config.get("hyperparameters") or {}
     if not isinstance(hyper, dict):
         raise ValueError(f"hyperparameters must be an object, got {hyper!r:.80}")
-    return run(surface, config.get("optimizer"), config.get("x0", list(surface.start)),
-               config.get("steps", 500), lr=config.get("lr"), schedule=config.get("schedule"),
+    name = check_name("optimizer", config.get("optimizer"), tuple(OPTIMIZERS))
+    return _surface_of(config), name, hyper
+
+
+def run_config(config: dict) -> Trajectory:
+    """Run the config (validated as in normalize_config)."""
+    surface, name, hyper = _parts(config)
+    return run(surface, name, config.get("x0", list(surface.start)), config.get("steps", 500),
+               lr=config.get("lr"), schedule=config.get("schedule"),
                noise=config.get("noise", 0.0), seed=config.get("seed", 0), **hyper)
 
 
