@@ -13,7 +13,14 @@ when an animation starts, an image stays. Its level lines are drawn into the PNG
 survive animation too. Animation frames carry only what moves (heads on the map, cursor and dots
 on the curves), never whole paths, so the JSON stays small (see ``race_figure``).
 
-Nothing here imports Streamlit or changes plotly's global defaults.
+Trace names other code relies on (optiviz.animation redraws the race from them): per run
+"<label>" (its path up to `step`; the loss and lr curves carry the same name), "<label> halo",
+"<label> ahead" (dotted, after `step`), "<label> now" (the head), "<label> diverged" (the X);
+then "click grid" (invisible, for st.plotly_chart(on_select=...)), "global minimum",
+"local minimum", "start", "loss cursor", "lr cursor".
+
+Figures are assembled from plain dicts without plotly.py's validation (see ``_figure``; the
+tests re-validate every kind). Nothing here imports Streamlit or changes plotly's defaults.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ CLICK_GRID = 40             # click-grid points per side
 FONT_SIZE = 14
 SPEEDS = (0.5, 1.0, 2.0, 4.0)
 PLAY_SECONDS = 8.0          # duration of a full play at 1x (clamped to 40-250 ms per frame)
+CONTROLS_PX = 372           # width of the Play / Pause / speed buttons, left of the slider
 _MAX_TRAIL_POINTS = 40      # a trail is subsampled to at most this many points per frame
 
 
@@ -337,9 +345,6 @@ def _frame_duration(n_frames: int, speed: float) -> int:
 def _play_args(duration: int, redraw: bool) -> list:
     return [None, dict(frame=dict(duration=duration, redraw=redraw), fromcurrent=True,
                        transition=dict(duration=0), mode="immediate")]
-
-
-CONTROLS_PX = 372       # width of the Play / Pause / speed buttons, left of the slider
 
 
 def _controls(steps: list[int], active: int, redraw: bool, plot_px: float) -> dict:
