@@ -48,16 +48,14 @@ def compute(scene_json: str):
     return scenes.compute_scene(json.loads(scene_json), run_one=_cached_run)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=48, show_spinner=False)
 def build_figure(view: str, scene_json: str, step: int):
+    """Figures are cached as objects (pickling one with its frames costs more than building it);
+    nothing mutates them after this."""
     result = compute(scene_json)
-    if view == "Race":
-        return figures.race_figure(result, step=step)
-    if view == "Side by side":
-        return figures.panels_figure(result, step=step)
-    if view == "3D":
-        return figures.surface3d_figure(result, step=step)
-    return figures.curves_figure(result, step=step)
+    build = {"Race": figures.race_figure, "Side by side": figures.panels_figure,
+             "3D": figures.surface3d_figure, "Curves": figures.curves_figure}[view]
+    return build(result, step=step, spec=True)
 
 
 # ---- scene <-> widget state ----------------------------------------------------------------

@@ -33,6 +33,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
+from _plotly_utils.utils import convert_to_base64
 from PIL import Image
 
 from . import scene as _scene
@@ -277,10 +278,37 @@ def frame_steps(total: int, frames: int, step: int | None = None) -> list[int]:
     return chosen
 
 
-def _figure(data: list, layout: dict, frames: list) -> go.Figure:
+class FigureSpec(go.Figure):
+    """A finished figure held as the plain dict plotly.js reads (arrays as base64 `bdata`).
+
+    Even unvalidated, plotly.py's object tree for an animation (hundreds of frame traces) costs
+    more to build and to turn back into a dict than the figure itself; the app, which only
+    serializes figures, takes them in this form (st.plotly_chart and plotly.io.to_json call
+    to_dict()). tests/test_figures.py checks it serializes exactly as the go.Figure does.
+    """
+
+    def __init__(self, data: list, layout: dict, frames: list):
+        super().__init__()
+        spec = {"data": data, "layout": layout}
+        if frames:
+            spec["frames"] = frames
+        convert_to_base64(spec)
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+    def to_plotly_json(self) -> dict:
+        return self._spec
+
+
+def _figure(data: list, layout: dict, frames: list, spec: bool = False) -> go.Figure:
     """go.Figure from plain dicts. Validation by plotly.py costs ~0.5 ms per trace, and an
     animation has hundreds of frame traces, so it is skipped (plotly's own templates do the
-    same); tests/test_figures.py re-validates every figure kind through go.Figure(fig.to_dict())."""
+    same); tests/test_figures.py re-validates every figure kind through go.Figure(fig.to_dict()).
+    spec=True returns a FigureSpec instead (the app's fast path)."""
+    if spec:
+        return FigureSpec(data, layout, frames)
     try:
         return go.Figure(data=data, layout=layout, frames=frames or None, _validate=False)
     except TypeError:                   # a plotly without the private switch: validate
@@ -737,7 +765,7 @@ def _legend_layout(names: list[str], width_px: float) -> tuple[int, int]:
 
 
 def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_white", width=None,
-                height=None, caption=True) -> go.Figure:
+                height=None, caption=True, spec=False) -> go.Figure:
     """The main view: all paths on the surface, loss and lr panels on the right, animated.
 
     Static traces: the click grid, each run's path (bold up to `step`, dotted after), minima,
@@ -812,7 +840,7 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
                 fd.append(dict(type="scatter", x=xs, y=ys))
             frame_list.append(dict(name=str(s), data=fd, traces=moving))
         layout.update(_controls(fsteps, _active(fsteps, k), False, plot_w))
-    return _figure(data, layout, frame_list)
+    return _figure(data, layout, frame_list, spec)
 
 
 def _domain(a: float, b: float) -> list[float]:
@@ -825,7 +853,7 @@ def _grid_shape(n: int) -> tuple[int, int]:
 
 
 def panels_figure(result, *, step=None, frames=120, template="plotly_white", width=None,
-                  height=None, caption=True) -> go.Figure:
+                  height=None, caption=True, spec=False) -> go.Figure:
     """One small map per optimizer (up to 10, one row up to 4, else two rows), each titled with
     its run label and final loss or "diverged at step k", all on the same surface image and
     animated in sync by the same frames (the heads only)."""
@@ -889,11 +917,11 @@ def panels_figure(result, *, step=None, frames=120, template="plotly_white", wid
             frame_list.append(dict(name=str(s), traces=moving, data=[
                 dict(type="scatter", x=[p[0]], y=[p[1]]) for p in (r.head(s) for r in runs)]))
         layout.update(_controls(fsteps, _active(fsteps, k), False, (width or 1100) - 60))
-    return _figure(data, layout, frame_list)
+    return _figure(data, layout, frame_list, spec)
 
 
 def surface3d_figure(result, *, step=None, frames=0, template="plotly_white", width=None,
-                     height=None, caption=True, resolution=120) -> go.Figure:
+                     height=None, caption=True, resolution=120, spec=False) -> go.Figure:
     """The surface in 3-D (z = log10(f - f_min + eps) where the surface is log-scaled, clipped
     at the 99.5th percentile) with every path lifted just above it and its head at `step`.
     With frames > 0 the heads animate (3-D animation redraws, so it is slower; default off)."""
@@ -1009,11 +1037,11 @@ def surface3d_figure(result, *, step=None, frames=0, template="plotly_white", wi
                 fd.append(dict(type="scatter3d", x=hx, y=hy, z=hz))
             frame_list.append(dict(name=str(s), traces=moving, data=fd))
         layout.update(_controls(fsteps, _active(fsteps, k), True, (width or 1100)))
-    return _figure(data, layout, frame_list)
+    return _figure(data, layout, frame_list, spec)
 
 
 def curves_figure(result, *, step=None, frames=0, template="plotly_white", width=None,
-                  height=None, caption=True) -> go.Figure:
+                  height=None, caption=True, spec=False) -> go.Figure:
     """Loss vs step (log y; loss - f_min + tiny where the minimum is negative, as the axis title
     says) and learning rate vs step (log y), every run, side by side; a cursor at `step` when
     given (animated with frames > 0)."""
@@ -1051,7 +1079,7 @@ def curves_figure(result, *, step=None, frames=0, template="plotly_white", width
                 fd.append(dict(type="scatter", x=xs, y=ys))
             frame_list.append(dict(name=str(s), traces=moving, data=fd))
         layout.update(_controls(fsteps, _active(fsteps, total if k is None else k), False, (width or 1100) - 94))
-    return _figure(data, layout, frame_list)
+    return _figure(data, layout, frame_list, spec)
 
 
 # --------------------------------------------------------------------------------------------

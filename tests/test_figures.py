@@ -474,3 +474,14 @@ def test_race_png_renders_with_kaleido_and_is_not_blank(default, tmp_path):
         close = np.abs(pixels - rgb).sum(axis=-1) < 40
         assert close.sum() > 30, f"{run.label}'s colour {run.color} is not in the picture"
     (tmp_path / "race.png").write_bytes(png)
+
+
+@pytest.mark.parametrize("build", [figures.race_figure, figures.panels_figure,
+                                   figures.surface3d_figure, figures.curves_figure],
+                         ids=lambda f: f.__name__)
+def test_spec_form_serializes_exactly_like_the_figure(build, default):
+    """The app's fast path (spec=True) must send the browser the very same JSON."""
+    result = default
+    fast = build(result, step=123, spec=True)
+    slow = build(result, step=123)
+    assert json.loads(pio.to_json(fast, validate=False)) == json.loads(slow.to_json())
