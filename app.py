@@ -27,6 +27,15 @@ st.set_page_config(page_title="Optimizer race", page_icon="🏁", layout="wide",
                    initial_sidebar_state="expanded")
 
 VIEWS = ["Race", "Side by side", "3D", "Curves"]
+FIGURE_HEIGHT = 560
+LAYOUT_WIDTH = 880         # the main column's width on a 1280-pixel screen with the sidebar open
+# Streamlit's default top padding would push the race below the fold on a 720-pixel projector.
+COMPACT_CSS = """<style>
+[data-testid="stMainBlockContainer"], .block-container {padding-top: 0.8rem; padding-bottom: 1rem;}
+header[data-testid="stHeader"] {display: none;}
+[data-testid="stSidebarHeader"] {height: 2rem; min-height: 2rem;}
+</style>"""
+st.html(COMPACT_CSS)
 SCHEDULE_CHOICES = ["constant", *[s for s in SCHEDULES if s != "constant"]]
 
 
@@ -53,9 +62,13 @@ def build_figure(view: str, scene_json: str, step: int):
     """Figures are cached as objects (pickling one with its frames costs more than building it);
     nothing mutates them after this."""
     result = compute(scene_json)
-    build = {"Race": figures.race_figure, "Side by side": figures.panels_figure,
-             "3D": figures.surface3d_figure, "Curves": figures.curves_figure}[view]
-    return build(result, step=step, spec=True)
+    # Sized to fit a 1280x720 projector under the controls; the caption is shown by the app.
+    if view == "Race":
+        return figures.race_figure(result, step=step, height=FIGURE_HEIGHT, caption=None,
+                                   title=False, layout_width=LAYOUT_WIDTH, spec=True)
+    build = {"Side by side": figures.panels_figure, "3D": figures.surface3d_figure,
+             "Curves": figures.curves_figure}[view]
+    return build(result, step=step, height=FIGURE_HEIGHT, caption=None, spec=True)
 
 
 # ---- scene <-> widget state ----------------------------------------------------------------
@@ -258,7 +271,7 @@ def _schedule_controls(prefix: str, steps: int, container, inherit: bool = False
 def sidebar() -> dict:
     ss = st.session_state
     sb = st.sidebar
-    sb.title("🏁 Optimizer race")
+    sb.markdown("### Optimizer race")
 
     # Presets: one click, one lesson.
     with sb.expander("Presets: one idea each", expanded=ss.get("lesson") is None):
@@ -402,25 +415,23 @@ if lesson:
     preset = presets.get_preset(lesson)
     st.info(f"**{preset.title}.** {preset.lesson} **Watch:** {preset.watch}")
 
-head_l, head_r = st.columns([3, 2], vertical_alignment="bottom")
-head_l.markdown(f"#### {surface.title}: {', '.join(r.label for r in result.runs)}")
-view = head_r.segmented_control("View", VIEWS, key="view", default="Race",
-                                label_visibility="collapsed") or "Race"
-
 
 @st.fragment
 def timeline_and_views():
     """The step slider scrubs every view and the table together, without recomputing runs."""
     steps = scene["steps"]
-    step = st.slider("Step (the animation's ▶ plays from here; drag to scrub every view)", 0,
-                     steps, value=steps, key=f"timeline.{steps}")
+    left, right = st.columns([2, 3], vertical_alignment="center")
+    view = left.segmented_control("View", VIEWS, key="view", default="Race",
+                                  label_visibility="collapsed") or "Race"
+    step = right.slider("Step: drag to scrub every view (▶ in the chart plays the race)", 0,
+                        steps, value=steps, key=f"timeline.{steps}")
     fig = build_figure(view, scene_json, step)
     if view == "Race":
         st.plotly_chart(fig, key="race_chart", on_select=on_map_click, selection_mode="points",
                         config={"displaylogo": False, "doubleClick": False})
     else:
         st.plotly_chart(fig, key=f"chart.{view}", config={"displaylogo": False})
-    st.caption(scenes.comparison_caption(scene))
+    st.caption(f"{surface.title}: {surface.description} {scenes.comparison_caption(scene)}")
     st.dataframe(figures.summary_rows(result, step=step), hide_index=True, width="stretch")
 
 

@@ -765,7 +765,7 @@ def _legend_layout(names: list[str], width_px: float) -> tuple[int, int]:
 
 
 def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_white", width=None,
-                height=None, caption=True, spec=False) -> go.Figure:
+                height=None, caption=True, title=True, layout_width=None, spec=False) -> go.Figure:
     """The main view: all paths on the surface, loss and lr panels on the right, animated.
 
     Static traces: the click grid, each run's path (bold up to `step`, dotted after), minima,
@@ -773,6 +773,8 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
     (the only traces in the frames): each run's head, the step cursors and dots of the loss and
     lr panels, and with `trail` (int, steps) a comet trail of the last `trail` steps.
     At most `frames` frames, the last step always among them; `frames=0` gives a still figure.
+    layout_width: the pixel width the figure will most likely get when `width` is None (it
+    autosizes): the panels, legend and controls are proportioned for it.
     """
     surface = result.surface
     runs = _runs(result)
@@ -785,17 +787,19 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
 
     # Size the map so that, at the expected size, it is about as wide as it is tall (in data
     # units) and the loss/lr panels take the rest of the width.
-    w_px, h_px = (width or 1100), (height or 660)
+    w_px, h_px = (width or layout_width or 1100), (height or 660)
     names = [r.name for r in runs] + ["global minimum", "start"]
     if len(surface.minima) > 1:
         names.append("local minimum")
     legend_rows, entry_px = _legend_layout(names, w_px - 90)
-    margin_t = 90 + 22 * legend_rows
+    margin_t = (90 if title else 14) + 22 * legend_rows
     margin_b = (100 if fsteps else 50) + (22 if caption_text else 0)
     plot_w, plot_h = w_px - 60 - 24, max(h_px - margin_t - margin_b, 150)
     (x0, x1), (y0, y1) = surface.bounds
     map_frac = min(max(plot_h * (x1 - x0) / (y1 - y0) / plot_w, 0.42), 0.64)
-    map_x, curves_x = [0.0, round(map_frac, 4)], [round(map_frac + 0.1, 4), 1.0]
+    # The gap holds the curves' tick labels and axis title (about 90 px).
+    gap = min(max(90.0 / plot_w, 0.08), 0.16)
+    map_x, curves_x = [0.0, round(map_frac, 4)], [round(map_frac + gap, 4), 1.0]
 
     data = [_click_grid(surface)]
     data += _layered([_path_traces(r, k) for r in runs])
@@ -812,7 +816,7 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
 
     layout = _base_layout(template, width, height, 660)
     layout.update(
-        title=_title(result, surface, len(runs)),
+        title=_title(result, surface, len(runs)) if title else None,
         margin=dict(l=60, r=24, t=margin_t, b=margin_b),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="bottom",
                     font=dict(size=FONT_SIZE), bgcolor="rgba(255,255,255,0)",
