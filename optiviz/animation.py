@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 MAX_FRAMES = 1000
 MAX_FPS = 50                 # GIF delays below 20 ms are slowed down to 100 ms by browsers
 MAX_PIXELS = 4096 * 4096     # one frame, after scaling
+MAX_GIF_PIXELS = 500_000_000  # all of a GIF's frames (Pillow holds them until the end)
 ANIMATION_SIZE = (1100, 660)
 FONT_FAMILY = ("LiberationSans", "Arial", "DejaVuSans")   # what Chromium draws plotly's text in
 _FONT_DIRS = ("/usr/share/fonts/truetype/liberation", "/usr/share/fonts/truetype/dejavu",
@@ -254,22 +255,15 @@ def _clip_segments(p: np.ndarray, box) -> list[np.ndarray]:
     ok &= t0 <= t1
     start = a + t0[:, None] * d
     end = a + t1[:, None] * d
-    lines, current = [], None
-    for i in np.flatnonzero(ok):
-        whole_start = t0[i] == 0.0
-        if current is not None and current[1] == i - 1 and whole_start:
-            current[0].append(end[i])
-            current[1] = i
-        else:
-            if current is not None:
-                lines.append(np.array(current[0]))
-            current = [[start[i], end[i]], i]
-        if t1[i] != 1.0:
-            lines.append(np.array(current[0]))
-            current = None
-    if current is not None:
-        lines.append(np.array(current[0]))
-    return lines
+    idx = np.flatnonzero(ok)
+    if not idx.size:
+        return []
+    # a segment continues the previous line when both are whole at the point they share
+    cont = np.zeros(idx.size, dtype=bool)
+    cont[1:] = (idx[1:] == idx[:-1] + 1) & (t1[idx[:-1]] == 1.0) & (t0[idx[1:]] == 0.0)
+    starts = np.flatnonzero(~cont).tolist() + [idx.size]
+    return [np.vstack([start[idx[b]][None, :], end[idx[b:e]]])
+            for b, e in zip(starts[:-1], starts[1:])]
 
 
 def _thin(p: np.ndarray, min_px: float) -> np.ndarray:
@@ -349,21 +343,37 @@ def _symbol_path(symbol: str, r: float) -> np.ndarray | None:
     return None
 
 
-class _Layer:
-    """A transparent supersampled layer over one box of the picture (px before scale)."""
+def _downsample(image: Image.Image, ss: int, exact: bool = False) -> Image.Image:
+    """Box-filter an RGBA image down by ss. Pillow premultiplies RGBA for that (exact for any
+    colour next to transparency, 4x slower); on layers that start transparent white, where
+    what borders transparency is white, averaging the bands one by one gives the same."""
+    if ss <= 1:
+        return image
+    if exact:
+        return image.reduce(ss)
+    return Image.merge("RGBA", [band.reduce(ss) for band in image.split()])
 
-    def __init__(self, box, scale: float, ss: int):
-        self.scale, self.ss = scale, ss
+
+class _Layer:
+    """A transparent supersampled layer over `box` of the picture (CSS px, before scale); lines
+    are clipped to `clip` (the subplot; None: the layer), markers show only inside it.
+
+    The layer starts transparent WHITE: what borders transparency is white in this figure (the
+    halos, the markers' outlines), so downsampling straight RGBA gives clean antialiased edges
+    without premultiplying."""
+
+    def __init__(self, box, scale: float, ss: int, clip=None, exact: bool = False):
+        self.scale, self.ss, self.exact = scale, ss, exact
         self.f = scale * ss
         x0, y0, x1, y1 = box
         self.left, self.top = int(math.floor(x0 * scale)), int(math.floor(y0 * scale))
         right, bottom = int(math.ceil(x1 * scale)), int(math.ceil(y1 * scale))
         self.size = (max(right - self.left, 1), max(bottom - self.top, 1))
-        self.image = Image.new("RGBA", (self.size[0] * ss, self.size[1] * ss), (0, 0, 0, 0))
+        self.image = Image.new("RGBA", (self.size[0] * ss, self.size[1] * ss), (255, 255, 255, 0))
         self.draw = ImageDraw.Draw(self.image)
-        # the box in layer pixels (hi-res) and a slightly larger clip box for lines
-        self.box = ((x0 * scale - self.left) * ss, (y0 * scale - self.top) * ss,
-                    (x1 * scale - self.left) * ss, (y1 * scale - self.top) * ss)
+        c = clip or box
+        self.clip = ((c[0] * scale - self.left) * ss, (c[1] * scale - self.top) * ss,
+                     (c[2] * scale - self.left) * ss, (c[3] * scale - self.top) * ss)
 
     def hi(self, p: np.ndarray) -> np.ndarray:
         """px (before scale) -> layer pixels."""
@@ -372,38 +382,47 @@ class _Layer:
         out[..., 1] = (p[..., 1] * self.scale - self.top) * self.ss
         return out
 
-    def polyline(self, p: np.ndarray, color, width: float, dash=None, clip=True):
+    def polyline(self, p: np.ndarray, color, width: float, dash=None, caps=True):
+        """Draw a polyline (n, 2 px; NaN rows are gaps); returns the touched box in layer
+        pixels (x0, y0, x1, y1) or None."""
         rgba = _rgba(color)
         if rgba is None or rgba[3] == 0 or width <= 0:
-            return
+            return None
         p = self.hi(p)
         w = width * self.f
-        pad = w
-        box = self.box if clip else (-pad, -pad, self.image.size[0] + pad,
-                                     self.image.size[1] + pad)
-        pieces = _clip_segments(p, box)
+        pieces = _clip_segments(p, self.clip)
         if dash in ("dot", "dash", "longdash", "dashdot"):
             unit = max(width, 3.0) * self.f
             on, off = {"dot": (1, 1), "dash": (3, 3), "longdash": (5, 5),
                        "dashdot": (3, 2)}[dash]
             pieces = [d for piece in pieces for d in _dashes(piece, on * unit, off * unit)]
+            caps = False
+        touched = None
+        iw = max(int(round(w)), 1)
+        r = w / 2
         for piece in pieces:
-            piece = _thin(piece, max(w * 0.25, 0.75))
+            piece = _thin(piece, max(w * 0.2, 0.75))
             if len(piece) < 2:
                 continue
             coords = [tuple(q) for q in piece.tolist()]
-            self.draw.line(coords, fill=rgba, width=max(int(round(w)), 1),
+            self.draw.line(coords, fill=rgba, width=iw,
                            joint="curve" if w >= 3 and len(coords) > 2 else None)
-            if w >= 3 and dash is None:                # round caps, as plotly's lines look
+            if caps and w >= 3:                         # round caps, as plotly's lines look
                 for q in (coords[0], coords[-1]):
-                    r = w / 2
                     self.draw.ellipse((q[0] - r, q[1] - r, q[0] + r, q[1] + r), fill=rgba)
+            lo, hi = piece.min(axis=0) - w, piece.max(axis=0) + w
+            box = (lo[0], lo[1], hi[0], hi[1])
+            touched = box if touched is None else (min(touched[0], box[0]),
+                                                   min(touched[1], box[1]),
+                                                   max(touched[2], box[2]),
+                                                   max(touched[3], box[3]))
+        return touched
 
     def marker(self, center, symbol, size, fill, line_color=None, line_width=0.0, clip=True):
         c = self.hi(np.asarray(center, dtype=np.float64))
         if not np.isfinite(c).all() or size <= 0:
             return
-        x0, y0, x1, y1 = self.box
+        x0, y0, x1, y1 = self.clip
         if clip and not (x0 <= c[0] <= x1 and y0 <= c[1] <= y1):
             return
         r = size / 2 * self.f
@@ -426,10 +445,17 @@ class _Layer:
             self.draw.line(pts + [pts[0], pts[1]], fill=line, width=max(int(round(lw)), 1),
                            joint="curve")
 
+    def small(self, box=None) -> Image.Image:
+        """The layer downsampled to picture pixels (a part of it: box in picture pixels
+        relative to the layer)."""
+        image = self.image
+        if box is not None:
+            x0, y0, x1, y1 = box
+            image = image.crop((x0 * self.ss, y0 * self.ss, x1 * self.ss, y1 * self.ss))
+        return _downsample(image, self.ss, self.exact)
+
     def composite(self, frame: Image.Image):
-        small = self.image
-        if self.ss > 1:
-            small = small.convert("RGBa").reduce(self.ss).convert("RGBA")
+        small = self.small()
         frame.paste(small, (self.left, self.top), small)
 
 
@@ -439,34 +465,152 @@ def _first(value, i: int = 0, default=None):
     return default if value is None else value
 
 
-def draw_trace(layer: _Layer, geometry: Geometry, trace: dict, clip_markers: bool = True):
-    """Draw a plotly scatter trace dict (lines and/or markers) on a layer."""
+def _as_css(c) -> str | None:
+    return None if c is None else f"rgba({c[0]},{c[1]},{c[2]},{c[3] / 255})"
+
+
+def _trace_axes(trace: dict) -> tuple[str, str]:
+    return trace.get("xaxis") or "x", trace.get("yaxis") or "y"
+
+
+def draw_trace(layer: _Layer, geometry: Geometry, trace: dict):
+    """Draw a plotly scatter trace dict (its lines, then its markers) on a layer."""
     mode = trace.get("mode") or "lines+markers"
-    xa = trace.get("xaxis") or "x"
-    ya = trace.get("yaxis") or "y"
+    xa, ya = _trace_axes(trace)
     pts = geometry.to_px(xa, ya, trace.get("x", []), trace.get("y", []))
-    opacity = float(trace.get("opacity", 1.0) if trace.get("opacity") is not None else 1.0)
+    opacity = trace.get("opacity")
+    opacity = 1.0 if opacity is None else float(opacity)
     if "lines" in mode:
         line = trace.get("line") or {}
-        color = line.get("color") or "#444"
-        rgba = _rgba(color, opacity)
-        layer.polyline(pts, f"rgba({rgba[0]},{rgba[1]},{rgba[2]},{rgba[3] / 255})",
+        layer.polyline(pts, _as_css(_rgba(line.get("color") or "#444", opacity)),
                        float(line.get("width", 2.0)), dash=line.get("dash"))
     if "markers" in mode:
         marker = trace.get("marker") or {}
-        m_opacity = opacity * float(marker.get("opacity", 1.0) if not
-                                    isinstance(marker.get("opacity"), (list, tuple)) else 1.0)
+        m_op = marker.get("opacity")
+        m_op = opacity * (1.0 if m_op is None or isinstance(m_op, (list, tuple)) else float(m_op))
         mline = marker.get("line") or {}
         for i, p in enumerate(pts):
             if not np.isfinite(p).all():
                 continue
             size = float(_first(marker.get("size"), i, 6.0) or 0.0)
-            fill = _rgba(_first(marker.get("color"), i, "#444"), m_opacity)
-            lcol = _rgba(_first(mline.get("color"), i, "#444"), m_opacity)
+            fill = _rgba(_first(marker.get("color"), i, "#444"), m_op)
+            lcol = _rgba(_first(mline.get("color"), i, "#444"), m_op)
             lw = float(_first(mline.get("width"), i, 0.0) or 0.0)
-            as_str = (lambda c: None if c is None else f"rgba({c[0]},{c[1]},{c[2]},{c[3] / 255})")
-            layer.marker(p, marker.get("symbol", "circle"), size, as_str(fill), as_str(lcol), lw,
-                         clip=clip_markers and trace.get("cliponaxis", True))
+            layer.marker(p, marker.get("symbol", "circle"), size, _as_css(fill), _as_css(lcol),
+                         lw, clip=trace.get("cliponaxis", True) is not False)
+
+
+def _trace_extent(geometry: Geometry, trace: dict):
+    """Box (CSS px) a trace can touch: its finite points, padded by its marker and line size."""
+    xa, ya = _trace_axes(trace)
+    pts = geometry.to_px(xa, ya, trace.get("x", []), trace.get("y", []))
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    if not len(pts):
+        return None
+    marker = trace.get("marker") or {}
+    sizes = marker.get("size", 6)
+    size = max(sizes) if isinstance(sizes, (list, tuple)) and sizes else (sizes or 0)
+    mline = (marker.get("line") or {}).get("width", 0) or 0
+    mline = max(mline) if isinstance(mline, (list, tuple)) and mline else mline
+    lw = (trace.get("line") or {}).get("width", 2) or 0
+    pad = float(size) * 0.75 + float(mline) + float(lw) + 3
+    lo, hi = pts.min(axis=0) - pad, pts.max(axis=0) + pad
+    return (lo[0], lo[1], hi[0], hi[1])
+
+
+def _intersect(a, b):
+    box = (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+    return box if box[2] > box[0] and box[3] > box[1] else None
+
+
+def paint(frame: Image.Image, geometry: Geometry, trace: dict, scale: float, ss: int):
+    """Draw one trace onto `frame`, antialiased, in a layer just large enough for it."""
+    xa, ya = _trace_axes(trace)
+    if xa not in geometry.axes or ya not in geometry.axes:
+        return
+    sub = geometry.subplot_box(xa, ya)
+    extent = _trace_extent(geometry, trace)
+    if extent is None:
+        return
+    box = _intersect(extent, sub) if trace.get("cliponaxis", True) is not False else extent
+    if box is None:
+        return
+    layer = _Layer(box, scale, ss, clip=sub)
+    draw_trace(layer, geometry, trace)
+    layer.composite(frame)
+
+
+class _Paths:
+    """The runs' paths up to a step, drawn incrementally (frames go forward, so each frame
+    adds a few segments). Layers as in the figure: every halo below every line, and the runs'
+    lines stacked in run order (a later run's line stays above an earlier one's, whenever each
+    was drawn). The downsampled composite is kept up to date where it changed."""
+
+    def __init__(self, geometry: Geometry, scale: float, ss: int, runs, halo: dict, line: dict):
+        self.geometry, self.scale, self.ss = geometry, scale, ss
+        self.runs = runs
+        self.styles = []
+        for r in runs:
+            h = halo.get(r.label) or dict(line=dict(color="rgba(255,255,255,0.85)", width=7.0))
+            ln = line.get(r.label) or dict(line=dict(color=r.color, width=3.5))
+            self.styles.append((h, ln))
+        self.axes = _trace_axes(self.styles[0][1]) if self.styles else ("x", "y")
+        self.box = geometry.subplot_box(*self.axes)
+        self.reset()
+
+    def reset(self):
+        self.halo = _Layer(self.box, self.scale, self.ss)
+        self.lines = [_Layer(self.box, self.scale, self.ss) for _ in self.runs]
+        self.small = Image.new("RGBA", self.halo.size, (255, 255, 255, 0))
+        self.shown = [0] * len(self.runs)
+        self.step = 0
+
+    @staticmethod
+    def _rows(r, step: int) -> int:
+        traj = r.trajectory
+        d = int(traj.diverged_at[0])
+        last = traj.steps if d < 0 else max(d - 1, 0)
+        return min(int(step), last)
+
+    def advance(self, step: int):
+        if step < self.step:
+            self.reset()
+        dirty = None
+        xa, ya = self.axes
+        for i, r in enumerate(self.runs):
+            start, end = self.shown[i], self._rows(r, step)
+            if end <= start:
+                continue
+            xy = np.asarray(r.trajectory.xy[start: end + 1, 0, :], dtype=np.float64)
+            pts = self.geometry.to_px(xa, ya, xy[:, 0], xy[:, 1])
+            for layer, style in ((self.halo, self.styles[i][0]), (self.lines[i],
+                                                                  self.styles[i][1])):
+                line = style.get("line") or {}
+                touched = layer.polyline(pts, line.get("color") or r.color,
+                                         float(line.get("width", 3.5)))
+                if touched is not None:
+                    dirty = touched if dirty is None else (
+                        min(dirty[0], touched[0]), min(dirty[1], touched[1]),
+                        max(dirty[2], touched[2]), max(dirty[3], touched[3]))
+            self.shown[i] = end
+        self.step = step
+        if dirty is not None:
+            ss = self.ss
+            w, h = self.small.size
+            box = (max(int(math.floor(dirty[0] / ss)) - 1, 0),
+                   max(int(math.floor(dirty[1] / ss)) - 1, 0),
+                   min(int(math.ceil(dirty[2] / ss)) + 1, w),
+                   min(int(math.ceil(dirty[3] / ss)) + 1, h))
+            if box[2] > box[0] and box[3] > box[1]:
+                hi = tuple(v * ss for v in box)
+                part = self.halo.image.crop(hi)
+                for i, layer in enumerate(self.lines):
+                    if self.shown[i] > 0:
+                        part = Image.alpha_composite(part, layer.image.crop(hi))
+                self.small.paste(_downsample(part, ss), box[:2])
+
+    def composite(self, frame: Image.Image):
+        frame.paste(self.small, (self.halo.left, self.halo.top), self.small)
 
 
 # --------------------------------------------------------------------------------------------
@@ -532,6 +676,10 @@ class Animation:
         self.steps = figures.frame_steps(self.total, frames) or [0]
         self.caption = caption
         self._progress = progress or (lambda fraction, message: None)
+        if background in ("auto", "kaleido"):
+            from . import export as _export
+
+            _export.warm_up()           # the browser starts while the figures are built
 
         still = _figure_dict(figures.race_figure(result, step=0, frames=0, width=self.width,
                                                  height=self.height, caption=caption))
@@ -543,6 +691,7 @@ class Animation:
         self.background_kind = None
         self._background = None
         self._background_choice = background
+        self._paths = None
 
     # ---- what is static, what moves ---------------------------------------------------------
 
@@ -570,6 +719,12 @@ class Animation:
                 self._line[t["legendgroup"]] = t
             static.append(t)
         still["data"] = static
+        # markers drawn after the paths in the figure (start, minima) are redrawn over them
+        paths = [id(t) for t in list(self._line.values()) + list(self._halo.values())]
+        last_path = max((i for i, t in enumerate(static) if id(t) in paths),
+                        default=len(static))
+        self._above = [t for t in static[last_path + 1:]
+                       if _trace_axes(t) == ("x", "y") and t.get("mode") == "markers"]
         for key in ("frames", "sliders", "updatemenus"):
             still.pop(key, None)
             still["layout"].pop(key, None)
@@ -619,6 +774,7 @@ class Animation:
             if image is None:
                 image = _pil_background(self.still, self.geometry, self.scale)
                 self.background_kind = "pil"
+                self._progress(0.1, "no browser: background drawn with PIL")
             size = (round(self.width * self.scale), round(self.height * self.scale))
             if image.size != size:
                 image = image.resize(size, Image.Resampling.LANCZOS)
@@ -632,45 +788,23 @@ class Animation:
         return (round(self.width * self.scale), round(self.height * self.scale))
 
     def frame(self, step: int) -> Image.Image:
-        """The picture at `step` (any step; the frame steps carry the cursors)."""
+        """The picture at `step` (any step; the frame steps also carry the panels' cursors).
+        Fastest when called with increasing steps (the paths are drawn incrementally)."""
+        step = int(min(max(int(step), 0), self.total))
         frame = self.background().copy()
-        g = self.geometry
-        layers = {}
-
-        def layer(xa, ya):
-            if (xa, ya) not in layers:
-                layers[(xa, ya)] = _Layer(g.subplot_box(xa, ya), self.scale, self.ss)
-            return layers[(xa, ya)]
-
-        runs = self.result.runs
-        done = {}
-        for r in runs:
-            traj = r.trajectory
-            d = int(traj.diverged_at[0])
-            last = traj.steps if d < 0 else max(d - 1, 0)
-            shown = min(int(step), last)
-            done[r.label] = (np.asarray(traj.xy[: shown + 1, 0, :], dtype=np.float64), d)
-        # all halos, then all lines (as the figure does), then crosses, then the frame traces
-        for styles, default in ((self._halo, dict(line=dict(color="rgba(255,255,255,0.85)",
-                                                            width=7.0))),
-                                (self._line, None)):
-            for r in runs:
-                xy, _ = done[r.label]
-                if len(xy) < 2:
-                    continue
-                style = styles.get(r.label) or default or dict(line=dict(color=r.color,
-                                                                         width=3.5))
-                t = dict(style, mode="lines", x=xy[:, 0], y=xy[:, 1], opacity=None)
-                draw_trace(layer(t.get("xaxis") or "x", t.get("yaxis") or "y"), g, t)
-        for r in runs:
-            _, d = done[r.label]
-            if d >= 0 and step >= d and r.label in self._cross:
-                t = self._cross[r.label]
-                draw_trace(layer(t.get("xaxis") or "x", t.get("yaxis") or "y"), g, t)
+        g, s, ss = self.geometry, self.scale, self.ss
+        if self._paths is None:
+            self._paths = _Paths(g, s, ss, self.result.runs, self._halo, self._line)
+        self._paths.advance(step)
+        self._paths.composite(frame)
+        for t in self._above:                   # start and minima stay above the paths
+            paint(frame, g, t, s, ss)
+        for r in self.result.runs:
+            d = int(r.trajectory.diverged_at[0])
+            if 0 <= d <= step and r.label in self._cross:
+                paint(frame, g, self._cross[r.label], s, ss)
         for t in self._frame_traces(step):
-            draw_trace(layer(t.get("xaxis") or "x", t.get("yaxis") or "y"), g, t)
-        for lay in layers.values():
-            lay.composite(frame)
+            paint(frame, g, t, s, ss)
         self._counter(frame, step)
         return frame
 
@@ -831,7 +965,7 @@ def _pil_background(still: dict, g: Geometry, scale: float) -> Image.Image:
         if key[0] not in g.axes or key[1] not in g.axes:
             continue
         if key not in layers:
-            layers[key] = _Layer(g.subplot_box(*key), scale, 2)
+            layers[key] = _Layer(g.subplot_box(*key), scale, 2, exact=True)
         draw_trace(layers[key], g, t)
     for lay in layers.values():
         lay.composite(image)
@@ -839,9 +973,14 @@ def _pil_background(still: dict, g: Geometry, scale: float) -> Image.Image:
     # title, subtitle
     title = layout.get("title") or {}
     if isinstance(title, dict) and title.get("text"):
-        text, bold = _strip_tags(title["text"])
         size = ((title.get("font") or {}).get("size") or 20) * s
-        draw.text((0.01 * W, 8 * s), text, font=_font(size, bold=False), fill=ink)
+        x = 0.01 * W
+        for part in re.split(r"(<b>.*?</b>)", title["text"]):
+            text, bold = _strip_tags(part)
+            if text:
+                font = _font(size, bold=bold)
+                draw.text((x, 8 * s), text, font=font, fill=ink)
+                x += draw.textlength(text, font=font)
         sub = title.get("subtitle") or {}
         if sub.get("text"):
             stext, _ = _strip_tags(sub["text"])
@@ -861,12 +1000,12 @@ def _pil_background(still: dict, g: Geometry, scale: float) -> Image.Image:
         width = 44 * s + draw.textlength(name, font=legend_font)
         if x + width > (g.width - r) * s:
             x, y = (l + 8) * s, y + 20 * s
-        lay = _Layer((x / s, y / s - 10, x / s + 40, y / s + 10), scale, 2)
+        lay = _Layer((x / s, y / s - 10, x / s + 40, y / s + 10), scale, 2, exact=True)
         sample = dict(tr, xaxis="x", yaxis="y")
         if "lines" in (tr.get("mode") or ""):
             lay.polyline(np.array([[x / s + 5, y / s], [x / s + 35, y / s]]),
                          (tr.get("line") or {}).get("color", "#444"),
-                         min(float((tr.get("line") or {}).get("width", 2)), 5), clip=False)
+                         min(float((tr.get("line") or {}).get("width", 2)), 5))
         else:
             m = sample.get("marker") or {}
             size = min(float(_first(m.get("size"), 0, 10)), 16)
@@ -906,21 +1045,48 @@ def _palette_for(images: list[Image.Image], reserved: list[tuple]) -> Image.Imag
         y += im.size[1]
     if max(sample.size) > 1400:
         sample.thumbnail((1400, 1400 * len(images)), Image.Resampling.NEAREST)
-    adaptive = sample.quantize(256 - len(reserved), method=Image.Quantize.MEDIANCUT,
+    room = 255 - len(reserved)           # one index stays free: GIF frames use it as
+    adaptive = sample.quantize(room, method=Image.Quantize.MEDIANCUT,   # "unchanged pixel"
                                dither=Image.Dither.NONE)
-    colors = adaptive.getpalette()[: 3 * (256 - len(reserved))]
+    colors = adaptive.getpalette()[: 3 * room]
     flat = [v for c in reserved for v in c] + colors
-    flat += [0] * (768 - len(flat))
     palette = Image.new("P", (1, 1))
     palette.putpalette(flat)
     return palette
 
 
-def _reserved_colors(anim: Animation) -> list[tuple]:
-    out = [(255, 255, 255), (31, 41, 51)]
-    for r in anim.result.runs:
-        out.append(_rgba(r.color)[:3])
+def _colors_in(value, out: list):
+    """Every colour string in a (nested) figure dict: the styles to keep exact in a palette."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k in ("color", "bgcolor", "bordercolor", "linecolor", "gridcolor") and \
+                    isinstance(v, str):
+                out.append(v)
+            elif k in ("color",) and isinstance(v, (list, tuple)):
+                out += [c for c in v if isinstance(c, str)]
+            elif isinstance(v, (dict, list, tuple)) and k not in ("x", "y", "customdata",
+                                                                  "template", "images"):
+                _colors_in(v, out)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            if isinstance(v, (dict, list, tuple)):
+                _colors_in(v, out)
     return out
+
+
+def _reserved_colors(anim: Animation) -> list[tuple]:
+    """White, the runs' colours, then every opaque colour the figure names (markers, lines,
+    text), so that small marks (a star, a head) keep their exact colour in the GIF."""
+    names = ["white", figures.INK] + [r.color for r in anim.result.runs]
+    names += _colors_in(anim.still["data"], []) + _colors_in(anim.still["layout"], [])
+    names += [t.get("marker", {}).get("color") for t in anim._base_moving
+              if isinstance(t.get("marker", {}).get("color"), str)]
+    out = []
+    for name in names:
+        c = _rgba(name)
+        if c is not None and c[3] == 255:
+            out.append(c[:3])
+    return list(dict.fromkeys(out))
 
 
 def _check_fps(fps) -> float:
@@ -941,10 +1107,14 @@ def gif_bytes(result, *, frames: int = 100, fps: float = 20, hold: float = 1.0,
     report = progress or (lambda fraction, message: None)
     anim = Animation(result, frames=frames, width=width, height=height, scale=scale,
                      caption=caption, background=background, progress=report)
+    w, h = anim.size
+    if len(anim.steps) * w * h > MAX_GIF_PIXELS:      # the GIF encoder keeps every frame
+        most = max(MAX_GIF_PIXELS // (w * h), 2)
+        raise ValueError(f"a GIF of {len(anim.steps)} frames of {w} x {h} px is too large; "
+                         f"use at most {most} frames at this size (or a smaller scale), "
+                         f"or MP4")
     bg = anim.background()
-    last = anim.frame(anim.steps[-1])
-    mid = anim.frame(anim.steps[len(anim.steps) // 2])
-    palette = _palette_for([bg, mid, last], _reserved_colors(anim))
+    palette = _palette_for([bg, anim.frame(anim.steps[-1])], _reserved_colors(anim))
     quantized = []
     for step, image in anim.frames():
         quantized.append(image.quantize(palette=palette, dither=Image.Dither.NONE))
@@ -954,7 +1124,7 @@ def gif_bytes(result, *, frames: int = 100, fps: float = 20, hold: float = 1.0,
     report(0.92, "encoding the GIF")
     buf = io.BytesIO()
     quantized[0].save(buf, format="GIF", save_all=True, append_images=quantized[1:],
-                      duration=durations, loop=0, optimize=False, disposal=1)
+                      duration=durations, loop=0, optimize=True, disposal=1)
     report(1.0, "done")
     return buf.getvalue()
 
@@ -965,8 +1135,15 @@ def write_mp4(path: str, result, *, frames: int = 100, fps: float = 20, hold: fl
     """Write the race as an H.264 MP4 (yuv420p, plays everywhere) to `path` through the ffmpeg
     that imageio-ffmpeg ships. The last frame is repeated for `hold` seconds. Returns the
     number of video frames."""
-    import imageio_ffmpeg
+    try:
+        import imageio_ffmpeg
 
+        imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError) as err:
+        from .export import ExportError
+
+        raise ExportError(f"MP4 export needs ffmpeg: pip install imageio-ffmpeg ({err})") \
+            from None
     fps = _check_fps(fps)
     if not 0 <= hold <= 10:
         raise ValueError(f"hold must be in [0, 10] seconds, got {hold}")

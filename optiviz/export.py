@@ -16,10 +16,8 @@ Nothing here imports Streamlit.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import concurrent.futures
-import copy
 import csv
 import io
 import json
@@ -32,13 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import figures
 from . import scene as _scene
 
 __all__ = ["FORMATS", "VIEWS", "Format", "BrowserMissing", "ExportError", "export",
            "view_figure", "static_image", "interactive_html", "trajectories_csv",
            "read_trajectories_csv", "trajectories_json", "scene_json", "load_scene_file",
-           "browser_path", "start_renderer", "stop_renderer", "filename_for", "BROWSER_HINT",
+           "browser_path", "start_renderer", "stop_renderer", "warm_up", "filename_for", "BROWSER_HINT",
            "MAX_UPLOAD_BYTES"]
 
 
@@ -133,6 +130,8 @@ def view_figure(result, view: str = "race", *, step=None, frames: int = 0, width
                 height=None, caption=True):
     """The app's figure of a view ("race", "panels", "3d", "curves"; the app's labels "Race",
     "Side by side", "3D", "Curves" too) at `step`, with `frames` animation frames."""
+    from . import figures
+
     key = _view_key(view)
     fn = {"race": figures.race_figure, "panels": figures.panels_figure,
           "3d": figures.surface3d_figure, "curves": figures.curves_figure}[key]
@@ -201,6 +200,8 @@ class _Renderer:
     sessions may call it at once (kaleido queues them over its tabs)."""
 
     def __init__(self, browser: str, tabs: int = 1, timeout: float = 60.0):
+        import asyncio
+
         import kaleido
         import plotly
 
@@ -213,8 +214,21 @@ class _Renderer:
         if plotlyjs.is_file():
             kwargs["plotlyjs"] = str(plotlyjs)
 
+        class _Kaleido(kaleido.Kaleido):
+            """kaleido reloads a tab after each render before returning the image (0.3-0.6 s:
+            it parses plotly.js again). Here the reload runs after the image is returned; the
+            next render waits for the tab as before. (A private hook of kaleido 1.x: if it goes
+            away, this is simply never called.)"""
+
+            _pending: set = set()
+
+            async def _return_kaleido_tab(self, tab):
+                task = asyncio.ensure_future(super()._return_kaleido_tab(tab))
+                self._pending.add(task)
+                task.add_done_callback(self._pending.discard)
+
         async def open_():
-            k = kaleido.Kaleido(path=browser, **kwargs)
+            k = _Kaleido(path=browser, **kwargs)
             await k.open()
             return k
 
@@ -225,6 +239,8 @@ class _Renderer:
             raise
 
     def _run(self, coro, timeout):
+        import asyncio
+
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def render(self, fig: dict, opts: dict, timeout: float = 90.0) -> bytes:
@@ -246,6 +262,21 @@ def start_renderer() -> None:
     """Start the browser now (about 3 s) rather than on the first PNG/SVG. Raises
     BrowserMissing when there is none."""
     _get_renderer()
+
+
+def warm_up() -> None:
+    """Start the browser in a background thread (returns at once, never raises): the app can
+    call it when the export panel opens, so the first PNG does not wait for the start."""
+    if _renderer is not None or browser_path() is None:
+        return
+
+    def start():
+        try:
+            _get_renderer()
+        except Exception:                               # noqa: BLE001 - reported on use
+            pass
+
+    threading.Thread(target=start, name="optiviz-kaleido-start", daemon=True).start()
 
 
 def _get_renderer() -> _Renderer:
@@ -493,8 +524,6 @@ def load_scene_file(data) -> dict:
         raise ValueError("the file is not a scene config: JSON nested too deeply") from None
     except ValueError as err:
         raise ValueError(_one_line(f"the file is not valid JSON: {err}", 160)) from None
-    if isinstance(raw, dict) and raw.get("format") == "optiviz-trajectories":
-        raw = raw.get("scene")
     try:
         return _scene.normalize_scene(raw)
     except RecursionError:
@@ -558,6 +587,8 @@ def export(result, fmt: str, *, view: str = "race", step=None, scale=None, frame
 
     if fmt in ("png", "svg"):
         scale = 2.0 if scale is None else _float_option("scale", scale, 0.25, 8)
+        if _renderer is None and browser_path() is None:
+            raise BrowserMissing()
         dw, dh = VIEW_SIZE[view_key]
         fig = view_figure(result, view_key, step=step, frames=0, width=width or dw,
                           height=height or dh, caption=caption)
@@ -583,9 +614,9 @@ def export(result, fmt: str, *, view: str = "race", step=None, scale=None, frame
         return data, f.mime, name
     if fmt == "html":
         dw, dh = VIEW_SIZE[view_key]
-        fig = view_figure(result, view_key, step=step,
-                          frames=0 if view_key == "3d" else 120, width=width,
-                          height=height, caption=caption)
+        frames = _int_option("frames", frames, 0, 1000)
+        fig = view_figure(result, view_key, step=step, frames=0 if view_key == "3d" else frames,
+                          width=width, height=height, caption=caption)
         title = f"optiviz: {result.surface.title}"
         return interactive_html(fig, title=title).encode("utf-8"), f.mime, name
     if fmt == "csv":
@@ -603,5 +634,5 @@ def _add_step_label(d: dict, step: int, total: int) -> None:
     annotations = list(layout.get("annotations") or [])
     annotations.append(dict(text=f"<b>step {step} / {total}</b>", xref="paper", yref="paper",
                             x=1.0, y=1.0, xanchor="right", yanchor="top", yshift=top - 10,
-                            showarrow=False, font=dict(size=20, color=figures.INK)))
+                            showarrow=False, font=dict(size=20, color="#1f2933")))
     layout["annotations"] = annotations
