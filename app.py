@@ -19,7 +19,7 @@ _RUN_STARTED = time.perf_counter()
 import landscapes
 import optim_core
 from optim_core import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
-from optiviz import explain, figures, presets, url_state
+from optiviz import explain, export, figures, presets, url_state
 from optiviz import scene as scenes
 from optiviz.widgets import (HYPER_CONTROLS, LR_OPTIONS, NOISE_OPTIONS, fmt, nearest, with_value)
 
@@ -190,16 +190,8 @@ def on_upload():
     upload = st.session_state.get("scene_upload")
     if upload is None:
         return
-    data = upload.getvalue()
     try:
-        if len(data) > scenes.MAX_SCENE_BYTES:
-            raise ValueError(f"the file is {len(data):,} bytes; a scene is at most "
-                             f"{scenes.MAX_SCENE_BYTES:,}")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValueError("the file is not UTF-8 text") from None
-        scene = scenes.normalize_scene(text)
+        scene = export.load_scene_file(upload)
     except ValueError as err:
         st.session_state["upload_error"] = f"Scene file refused, nothing changed: {err}"
         return
@@ -433,6 +425,52 @@ def timeline_and_views():
         st.plotly_chart(fig, key=f"chart.{view}", config={"displaylogo": False})
     st.caption(f"{surface.title}: {surface.description} {scenes.comparison_caption(scene)}")
     st.dataframe(figures.summary_rows(result, step=step), hide_index=True, width="stretch")
+    export_panel(view, step)
+
+
+def export_panel(view: str, step: int):
+    """Files made on the server: the view as PNG/SVG/HTML, the race as GIF/MP4, the data."""
+    ss = st.session_state
+    with st.expander("Export: picture, animation, data"):
+        fmt = st.segmented_control("Format", list(export.FORMATS), key="export.format",
+                                   default="png", format_func=lambda k: export.FORMATS[k].label)
+        fmt = fmt or "png"
+        spec = export.FORMATS[fmt]
+        options = {}
+        if fmt == "png":
+            options["scale"] = st.select_slider("resolution", [1, 2, 3, 4], value=2,
+                                                format_func=lambda s: f"{s}× ({1100 * s} px wide)",
+                                                key="export.scale")
+        if spec.animated:
+            c1, c2 = st.columns(2)
+            options["frames"] = c1.slider("frames", 10, 300, 100, step=10, key="export.frames")
+            options["fps"] = c2.slider("frames per second", 5, 50, 20, key="export.fps")
+            c1.caption(f"about {options['frames'] / options['fps']:.1f} s long, legend and step "
+                       "counter included")
+        what = f"the {view} view at step {step}" if fmt in ("png", "svg", "html") else \
+            "the whole race" if spec.animated else "every run, every step" \
+            if fmt in ("csv", "json") else "the scene, to load back later"
+        if spec.needs_browser:
+            export.warm_up()          # starts the renderer in the background for a quick first PNG
+        if st.button(f"Create {spec.label}: {what}", key="export.create"):
+            bar = st.progress(0.0, text="starting")
+            try:
+                data, mime, name = export.export(
+                    result, fmt, view=view, step=step, progress=lambda f, m: bar.progress(
+                        min(max(float(f), 0.0), 1.0), text=m), **options)
+            except export.BrowserMissing as err:
+                bar.empty()
+                st.warning(str(err))
+            except (export.ExportError, ValueError) as err:
+                bar.empty()
+                st.error(f"Export failed: {err}")
+            else:
+                bar.empty()
+                ss["export.file"] = (data, mime, name)
+        if ss.get("export.file"):
+            data, mime, name = ss["export.file"]
+            st.download_button(f"Download {name} ({len(data) / 1024:,.0f} KB)", data, name, mime,
+                               key="export.download", type="primary", on_click="ignore")
 
 
 timeline_and_views()
@@ -449,8 +487,8 @@ with st.expander("How each optimizer moves: update rules with the current values
 
 with st.expander("Share and save the scene"):
     st.caption("The page's URL holds the whole scene: copy it to share exactly this race.")
-    st.download_button("Download scene (JSON)", json.dumps(scene, indent=1), "scene.json",
-                       "application/json")
+    st.download_button("Download scene (JSON)", export.scene_json(scene), "scene.json",
+                       "application/json", on_click="ignore")
     st.file_uploader("Load a scene file", type=["json"], key="scene_upload", on_change=on_upload,
                      max_upload_size=1)
 

@@ -215,3 +215,61 @@ def test_share_link_reproduces_a_scene_exactly():
     at = start(url_state.scene_to_params(scene))
     assert not at.warning
     assert json.loads(at.session_state["scene_json"]) == scene
+
+
+def _export(at: AppTest, fmt: str, **options):
+    at.segmented_control(key="export.format").set_value(fmt).run()
+    for key, value in options.items():
+        at.slider(key=f"export.{key}").set_value(value).run()
+    at.button(key="export.create").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at.session_state["export.file"]
+
+
+def test_export_csv_from_the_app_round_trips_the_trajectories():
+    from optiviz import export
+
+    at = start()
+    data, mime, name = _export(at, "csv")
+    assert mime == "text/csv" and name.endswith(".csv")
+    runs = export.read_trajectories_csv(data.decode() if isinstance(data, bytes) else data)
+    adam = optim_core.run("rosenbrock", "adam", (-1.5, 2.0), 500, lr=0.05)   # independent of the app
+    np.testing.assert_array_equal(runs["Adam"]["x"], adam.xy[:, 0, 0])
+    np.testing.assert_array_equal(runs["Adam"]["loss"], adam.loss[:, 0])
+
+
+def test_export_gif_from_the_app_has_the_requested_frames():
+    import io
+
+    from PIL import Image
+
+    at = start()
+    data, mime, name = _export(at, "gif", frames=20)
+    assert mime == "image/gif"
+    image = Image.open(io.BytesIO(data))
+    assert image.n_frames == 20 and image.size[0] >= 600
+
+
+def test_export_config_from_the_app_restores_the_scene():
+    from optiviz import export
+
+    at = start({"surface": "himmelblau", "o1": "nesterov~lr~0.01"})
+    data, mime, _ = _export(at, "config")
+    scene = export.load_scene_file(data)
+    assert scene == json.loads(at.session_state["scene_json"])
+    assert scene["surface"]["name"] == "himmelblau"
+
+
+def test_export_png_from_the_app_is_a_real_picture():
+    import io
+
+    from PIL import Image, ImageStat
+
+    at = start()
+    at.segmented_control(key="export.format").set_value("png").run()
+    at.select_slider(key="export.scale").set_value(1).run()
+    data, mime, name = _export(at, "png")
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    assert mime == "image/png" and image.size[0] >= 1000
+    assert max(ImageStat.Stat(image.convert("L")).stddev) > 20      # not a blank page
+    assert len(image.getcolors(1 << 24)) > 1000
