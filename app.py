@@ -17,7 +17,6 @@ import streamlit as st
 _RUN_STARTED = time.perf_counter()
 
 import landscapes
-import optim_core
 from optim_core import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
 from optiviz import explain, export, figures, presets, url_state
 from optiviz import scene as scenes
@@ -41,20 +40,15 @@ SCHEDULE_CHOICES = ["constant", *[s for s in SCHEDULES if s != "constant"]]
 
 # ---- cached computation (keyed on JSON text; bounded) --------------------------------------
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def _run_one(surface_json: str, run_json: str, steps: int):
-    surface = json.loads(surface_json)
-    return optim_core.run_many(landscapes.get(surface.pop("name"), **surface),
-                               [json.loads(run_json)], steps)[0]
-
-
-def _cached_run(surface_spec, run, steps):
-    return _run_one(json.dumps(surface_spec, sort_keys=True), json.dumps(run, sort_keys=True), steps)
+@st.cache_resource(show_spinner=False)
+def run_cache() -> scenes.RunCache:
+    """Trajectories by run, shared by all sessions: a slider re-runs only its own optimizer."""
+    return scenes.RunCache(max_entries=256)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def compute(scene_json: str):
-    return scenes.compute_scene(json.loads(scene_json), run_one=_cached_run)
+    return scenes.compute_scene(json.loads(scene_json), cache=run_cache())
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import copy
 import json
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -286,17 +288,55 @@ class SceneResult:
         return landscapes.get(spec.pop("name"), **spec)
 
 
-def compute_scene(scene: dict, run_one=None) -> SceneResult:
-    """Run every optimizer of a normalized scene. run_one(surface_spec, run, steps) -> Trajectory,
-    when given, is used per optimizer (the app passes a cached one); otherwise all run together."""
-    surface_spec = scene["surface"]
+class RunCache:
+    """A bounded, thread-safe map from one run's description to its Trajectory (LRU).
+
+    The app keeps one per server: when a slider moves, only the optimizer it belongs to is run
+    again; everything the change does not touch comes from here.
+    """
+
+    def __init__(self, max_entries: int = 256):
+        self.max_entries = max_entries
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(surface_spec: dict, run: dict, steps: int) -> str:
+        return json.dumps([surface_spec, run, steps], sort_keys=True)
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def compute_scene(scene: dict, cache: RunCache | None = None) -> SceneResult:
+    """Run every optimizer of a normalized scene. Runs found in `cache` are reused; the others
+    advance together (optim_core.run_many: one gradient evaluation per step for all of them)."""
+    spec = dict(scene["surface"])
     runs = scene_runs(scene)
-    if run_one is None:
-        spec = dict(surface_spec)
+    keys = [RunCache.key(scene["surface"], run, scene["steps"]) for run in runs]
+    trajectories = [cache.get(k) if cache is not None else None for k in keys]
+    missing = [i for i, t in enumerate(trajectories) if t is None]
+    if missing:
         surface = landscapes.get(spec.pop("name"), **spec)
-        trajectories = optim_core.run_many(surface, runs, scene["steps"])
-    else:
-        trajectories = [run_one(surface_spec, run, scene["steps"]) for run in runs]
+        fresh = optim_core.run_many(surface, [runs[i] for i in missing], scene["steps"])
+        for i, traj in zip(missing, fresh):
+            trajectories[i] = traj
+            if cache is not None:
+                cache.put(keys[i], traj)
     names = labels(scene)
     results = tuple(RunResult(names[i], PALETTE[i % len(PALETTE)], run["optimizer"], traj)
                     for i, (run, traj) in enumerate(zip(runs, trajectories)))
