@@ -27,6 +27,7 @@ st.set_page_config(page_title="Optimizer race", page_icon="🏁", layout="wide",
 
 VIEWS = ["Race", "Side by side", "3D", "Curves"]
 FIGURE_HEIGHT = 560
+FRAMES = 80                # animation frames sent to the browser (its redraw cost grows with them)
 LAYOUT_WIDTH = 880         # the main column's width on a 1280-pixel screen with the sidebar open
 # Streamlit's default top padding would push the race below the fold on a 720-pixel projector.
 COMPACT_CSS = """<style>
@@ -58,10 +59,12 @@ def build_figure(view: str, scene_json: str, step: int):
     result = compute(scene_json)
     # Sized to fit a 1280x720 projector under the controls; the caption is shown by the app.
     if view == "Race":
-        return figures.race_figure(result, step=step, height=FIGURE_HEIGHT, caption=None,
-                                   title=False, layout_width=LAYOUT_WIDTH, spec=True)
+        return figures.race_figure(result, step=step, frames=FRAMES, height=FIGURE_HEIGHT,
+                                   caption=None, title=False, layout_width=LAYOUT_WIDTH, spec=True)
     build = {"Side by side": figures.panels_figure, "3D": figures.surface3d_figure,
              "Curves": figures.curves_figure}[view]
+    if view == "Side by side":
+        return build(result, step=step, frames=FRAMES, height=FIGURE_HEIGHT, caption=None, spec=True)
     return build(result, step=step, height=FIGURE_HEIGHT, caption=None, spec=True)
 
 
@@ -128,14 +131,14 @@ def apply_preset(key: str):
 
 
 def on_map_click():
-    """A click on the map moves the start to the clicked grid point."""
+    """A click on the map asks for the start to move to the clicked grid point. The chart lives
+    in a fragment, so the move is applied by a full rerun before the sidebar is drawn."""
     state = st.session_state.get("race_chart")
     points = (state or {}).get("selection", {}).get("points", []) if state else []
     if points:
         x, y = points[0].get("x"), points[0].get("y")
         if isinstance(x, (int, float)) and isinstance(y, (int, float)):
-            st.session_state["start_x"], st.session_state["start_y"] = float(x), float(y)
-            st.session_state.pop("lesson", None)
+            st.session_state["pending_start"] = (float(x), float(y))
 
 
 def add_optimizer(name: str):
@@ -201,6 +204,11 @@ if "opt_uids" not in st.session_state:
     st.session_state["url_warnings"] = url_warnings
     if not st.query_params:
         st.session_state["lesson"] = None
+
+
+if "pending_start" in st.session_state:
+    st.session_state["start_x"], st.session_state["start_y"] = st.session_state.pop("pending_start")
+    st.session_state.pop("lesson", None)
 
 
 # ---- sidebar: the controls ----------------------------------------------------------------
@@ -342,7 +350,8 @@ def _optimizer_panel(uid: int, steps: int, fair: bool) -> dict:
     title = f"{spec.title} · lr {fmt(ss[lr_key])}" + "".join(
         f" · {p.label.split(' ')[-1] if p.label else p.name} {fmt(hp_values[p.name])}"
         for p in spec.hyper if hp_values[p.name] != p.default)
-    with st.sidebar.expander(title, expanded=False):
+    # A stable key keeps the panel open while its own sliders change its title.
+    with st.sidebar.expander(title, expanded=False, key=f"opt.{uid}.panel"):
         st.select_slider("learning rate", with_value(LR_OPTIONS, ss[lr_key]), key=lr_key,
                          format_func=fmt, disabled=fair,
                          help="Shared lr is on: the sidebar's shared value is used." if fair else None)
@@ -415,6 +424,8 @@ def timeline_and_views():
     if view == "Race":
         st.plotly_chart(fig, key="race_chart", on_select=on_map_click, selection_mode="points",
                         config={"displaylogo": False, "doubleClick": False})
+        if "pending_start" in st.session_state:
+            st.rerun(scope="app")
     else:
         st.plotly_chart(fig, key=f"chart.{view}", config={"displaylogo": False})
     st.caption(f"{surface.title}: {surface.description} {scenes.comparison_caption(scene)}")

@@ -51,7 +51,7 @@ LEVEL_ALPHA = 0.33          # their strength
 EQUALIZE = 0.5              # 0: colour linear in (log) value; 1: histogram-equalized
 INK = "#1f2933"             # text and marker outlines
 HALO = "rgba(255,255,255,0.85)"
-CLICK_GRID = 40             # click-grid points per side
+CLICK_GRID = 30             # click-grid points per side
 FONT_SIZE = 14
 SPEEDS = (0.5, 1.0, 2.0, 4.0)
 PLAY_SECONDS = 8.0          # duration of a full play at 1x (clamped to 40-250 ms per frame)
@@ -591,14 +591,14 @@ def _map_axes(surface, xdom, ydom, xa="x", ya="y", equal=True, title=True) -> tu
 
 
 def _click_grid(surface, xa="x", ya="y") -> dict:
-    """A 40 x 40 grid of invisible points over the bounds: clicking the map selects one of them
+    """A 30 x 30 grid of invisible points over the bounds: clicking the map selects one of them
     (plotly.js gives no point for a click on an image), so st.plotly_chart(on_select=...) sees x, y."""
     (x0, x1), (y0, y1) = surface.bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, CLICK_GRID), np.linspace(y0, y1, CLICK_GRID))
     f = surface.f(np.stack([gx, gy], axis=-1)).ravel()
     return dict(type="scatter", mode="markers", name="click grid", x=_f32(gx.ravel()),
                 y=_f32(gy.ravel()), customdata=_f32(f), xaxis=xa, yaxis=ya, showlegend=False,
-                marker=dict(size=12, opacity=0.0, color="white"),
+                marker=dict(size=16, opacity=0.0, color="white"),
                 selected=dict(marker=dict(opacity=0.0)), unselected=dict(marker=dict(opacity=0.0)),
                 hovertemplate="(%{x:.2f}, %{y:.2f})<br>f = %{customdata:.4g}<extra></extra>")
 
@@ -817,7 +817,7 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
     layout = _base_layout(template, width, height, 660)
     layout.update(
         title=_title(result, surface, len(runs)) if title else None,
-        margin=dict(l=60, r=24, t=margin_t, b=margin_b),
+        margin=dict(l=60, r=24, t=margin_t, b=margin_b, pad=0),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="bottom",
                     font=dict(size=FONT_SIZE), bgcolor="rgba(255,255,255,0)",
                     entrywidth=entry_px, entrywidthmode="pixels",
