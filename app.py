@@ -27,7 +27,7 @@ st.set_page_config(page_title="Optimizer race", page_icon="🏁", layout="wide",
 
 VIEWS = ["Race", "Side by side", "3D", "Curves"]
 FIGURE_HEIGHT = 560
-FRAMES = 80                # animation frames sent to the browser (its redraw cost grows with them)
+FRAMES = 60                # animation frames sent to the browser (its redraw cost grows with them)
 LAYOUT_WIDTH = 880         # the main column's width on a 1280-pixel screen with the sidebar open
 # Streamlit's default top padding would push the race below the fold on a 720-pixel projector.
 COMPACT_CSS = """<style>
@@ -455,8 +455,8 @@ def export_panel(view: str, step: int):
         what = f"the {view} view at step {step}" if fmt in ("png", "svg", "html") else \
             "the whole race" if spec.animated else "every run, every step" \
             if fmt in ("csv", "json") else "the scene, to load back later"
-        if spec.needs_browser:
-            export.warm_up()          # starts the renderer in the background for a quick first PNG
+        if spec.needs_browser and ss.get("export.file"):
+            export.warm_up()          # a renderer is kept running once pictures are being made
         if st.button(f"Create {spec.label}: {what}", key="export.create"):
             bar = st.progress(0.0, text="starting")
             try:

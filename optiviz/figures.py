@@ -51,7 +51,7 @@ LEVEL_ALPHA = 0.33          # their strength
 EQUALIZE = 0.5              # 0: colour linear in (log) value; 1: histogram-equalized
 INK = "#1f2933"             # text and marker outlines
 HALO = "rgba(255,255,255,0.85)"
-CLICK_GRID = 30             # click-grid points per side
+CLICK_GRID = 24             # click-grid points per side
 FONT_SIZE = 14
 SPEEDS = (0.5, 1.0, 2.0, 4.0)
 PLAY_SECONDS = 8.0          # duration of a full play at 1x (clamped to 40-250 ms per frame)
@@ -591,7 +591,7 @@ def _map_axes(surface, xdom, ydom, xa="x", ya="y", equal=True, title=True) -> tu
 
 
 def _click_grid(surface, xa="x", ya="y") -> dict:
-    """A 30 x 30 grid of invisible points over the bounds: clicking the map selects one of them
+    """A 24 x 24 grid of invisible points over the bounds: clicking the map selects one of them
     (plotly.js gives no point for a click on an image), so st.plotly_chart(on_select=...) sees x, y."""
     (x0, x1), (y0, y1) = surface.bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, CLICK_GRID), np.linspace(y0, y1, CLICK_GRID))

@@ -365,8 +365,10 @@ def _change_slider(page, thumb, key: str, previous_sig: str) -> dict:
     wait_rerun(page, before_runs)
     key_t = page.evaluate("() => window.__st.inputT")
     done_t = page.evaluate("() => window.__st.log.filter(([s]) => s === 'notRunning').pop()[1]")
-    return {"before": before_value, "sig": changed["sig"],
-            "chart_ms": changed["painted"] - key_t, "script_done_ms": done_t - key_t}
+    run_t = page.evaluate("(k) => (window.__st.log.find(([s, t]) => s === 'running' && t >= k) "
+                          "|| [null, k])[1]", key_t)
+    return {"before": before_value, "sig": changed["sig"], "chart_ms": changed["painted"] - key_t,
+            "script_start_ms": run_t - key_t, "script_done_ms": done_t - key_t}
 
 
 def test_slider_changes_redraw_the_chart(browser, app_server):
@@ -377,7 +379,7 @@ def test_slider_changes_redraw_the_chart(browser, app_server):
     try:
         sig = chart_sig(page)
         seen = {sig}
-        lr_ms, lr_script_ms, collapsed = [], [], 0
+        lr_ms, lr_script_ms, lr_start_ms, collapsed = [], [], [], 0
         values = []
         for i in range(12):
             panel = _panel(page, r"^Adam · lr ")
@@ -397,6 +399,7 @@ def test_slider_changes_redraw_the_chart(browser, app_server):
             sig = result["sig"]
             lr_ms.append(result["chart_ms"])
             lr_script_ms.append(result["script_done_ms"])
+            lr_start_ms.append(result["script_start_ms"])
         assert len(seen) == 13, "some lr changes gave an identical chart"
         assert len(set(values)) == 12, f"the slider did not move each time: {values}"
         adam_lr = query(page).get("o4")
@@ -419,6 +422,8 @@ def test_slider_changes_redraw_the_chart(browser, app_server):
         print(f"\n[latency] Adam lr before each change: {values}; now o4={adam_lr}")
         print(f"[latency] Adam lr, keydown -> new chart painted (ms): "
               f"{[round(x) for x in lr_ms]}")
+        print(f"[latency] Adam lr, keydown -> script running (ms): "
+              f"{[round(x) for x in lr_start_ms]}")
         print(f"[latency] Adam lr, keydown -> script notRunning (ms): "
               f"{[round(x) for x in lr_script_ms]}")
         print(f"[latency] Steps, keydown -> new chart painted (ms): {[round(x) for x in steps_ms]}")
