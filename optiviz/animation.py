@@ -1096,17 +1096,24 @@ def _check_fps(fps) -> float:
     return float(fps)
 
 
-def gif_bytes(result, *, frames: int = 100, fps: float = 20, hold: float = 1.0,
-              width: int | None = None, height: int | None = None, scale: float = 1.0,
-              caption=True, background: str = "auto", progress=None) -> bytes:
-    """The race as an animated GIF (loops forever): `frames` frames at `fps` frames a second,
-    the last one held `hold` seconds longer. One palette for all frames."""
+def _prepare(result, frames, fps, hold, width, height, scale, caption, background, progress):
+    """Checks and the frame source shared by the GIF and MP4 writers: (fps, report, Animation)."""
     fps = _check_fps(fps)
     if not 0 <= hold <= 10:
         raise ValueError(f"hold must be in [0, 10] seconds, got {hold}")
     report = progress or (lambda fraction, message: None)
     anim = Animation(result, frames=frames, width=width, height=height, scale=scale,
                      caption=caption, background=background, progress=report)
+    return fps, report, anim
+
+
+def gif_bytes(result, *, frames: int = 100, fps: float = 20, hold: float = 1.0,
+              width: int | None = None, height: int | None = None, scale: float = 1.0,
+              caption=True, background: str = "auto", progress=None) -> bytes:
+    """The race as an animated GIF (loops forever): `frames` frames at `fps` frames a second,
+    the last one held `hold` seconds longer. One palette for all frames."""
+    fps, report, anim = _prepare(result, frames, fps, hold, width, height, scale, caption,
+                                 background, progress)
     w, h = anim.size
     if len(anim.steps) * w * h > MAX_GIF_PIXELS:      # the GIF encoder keeps every frame
         most = max(MAX_GIF_PIXELS // (w * h), 2)
@@ -1144,12 +1151,8 @@ def write_mp4(path: str, result, *, frames: int = 100, fps: float = 20, hold: fl
 
         raise ExportError(f"MP4 export needs ffmpeg: pip install imageio-ffmpeg ({err})") \
             from None
-    fps = _check_fps(fps)
-    if not 0 <= hold <= 10:
-        raise ValueError(f"hold must be in [0, 10] seconds, got {hold}")
-    report = progress or (lambda fraction, message: None)
-    anim = Animation(result, frames=frames, width=width, height=height, scale=scale,
-                     caption=caption, background=background, progress=report)
+    fps, report, anim = _prepare(result, frames, fps, hold, width, height, scale, caption,
+                                 background, progress)
     w, h = anim.size
     even = (w + w % 2, h + h % 2)
     writer = imageio_ffmpeg.write_frames(
