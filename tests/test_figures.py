@@ -288,7 +288,7 @@ def test_click_grid_covers_the_bounds_invisibly(default, race_json):
     _, grid = by_name(d, "click grid")
     x, y = arr(grid["x"]), arr(grid["y"])
     n = figures.CLICK_GRID
-    assert n >= 25 and len(x) == n * n
+    assert n >= 20 and len(x) == n * n
     (x0, x1), (y0, y1) = default.surface.bounds
     np.testing.assert_allclose([x.min(), x.max(), y.min(), y.max()], [x0, x1, y0, y1], rtol=1e-6)
     assert len(np.unique(np.round(x, 5))) == n and len(np.unique(np.round(y, 5))) == n
