@@ -145,7 +145,7 @@ def add_optimizer(name: str):
     ss = st.session_state
     uid = ss.get("next_uid", 0)
     ss["next_uid"] = uid + 1
-    _load_entry(uid, scenes._entry(0, {"optimizer": name}))
+    _load_entry(uid, scenes.default_entry(name))
     ss["opt_uids"] = [*ss["opt_uids"], uid]
 
 
@@ -153,7 +153,9 @@ def duplicate_optimizer(uid: int):
     ss = st.session_state
     new = ss.get("next_uid", 0)
     ss["next_uid"] = new + 1
-    for key in [k for k in ss if k.startswith(f"opt.{uid}.") and not k.endswith((".dup", ".rm"))]:
+    # Copy the values, not the buttons' or the panel's own state (Streamlit owns those).
+    for key in [k for k in ss if k.startswith(f"opt.{uid}.")
+                and not k.endswith((".dup", ".rm", ".panel"))]:
         ss[f"opt.{new}." + key.split(".", 2)[2]] = ss[key]
     ss[f"opt.{new}.lr"] = nearest(LR_OPTIONS, ss[f"opt.{uid}.lr"] / 3)   # a visibly different twin
     uids = list(ss["opt_uids"])
@@ -172,10 +174,7 @@ def on_multiselect():
     ss = st.session_state
     chosen = ss["optimizer_set"]
     present = {ss[f"opt.{u}.name"] for u in ss["opt_uids"]}
-    keep = [u for u in ss["opt_uids"] if ss[f"opt.{u}.name"] in chosen]
-    if not keep and chosen:
-        keep = []
-    ss["opt_uids"] = keep
+    ss["opt_uids"] = [u for u in ss["opt_uids"] if ss[f"opt.{u}.name"] in chosen]
     for name in chosen:
         if name not in present:
             add_optimizer(name)

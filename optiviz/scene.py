@@ -123,6 +123,11 @@ def _entry(i, entry) -> dict:
             "schedule": entry.get("schedule")}
 
 
+def default_entry(optimizer: str) -> dict:
+    """A new optimizer entry: its demo learning rate and torch's default hyperparameters."""
+    return _entry(0, {"optimizer": optimizer})
+
+
 def normalize_scene(scene) -> dict:
     """Validate a scene (a dict or its JSON text) and return it with every default filled in.
 
