@@ -894,7 +894,8 @@ def panels_figure(result, *, step=None, frames=120, template="plotly_white", wid
         layout["xaxis" if i == 0 else f"xaxis{i + 1}"] = xaxis
         layout["yaxis" if i == 0 else f"yaxis{i + 1}"] = yaxis
         images.append(surface_image(surface, resolution, xref=xa, yref=ya))
-        data.append(_click_grid(surface, xa, ya))
+        # No click grid here: only the race view moves the start (and the panels would carry
+        # one grid per optimizer for the browser to draw).
         data += _layered([_path_traces(r, k, xa, ya, legend=False, width=3.0)])
         data += _landmarks(surface, result.scene["start"], xa, ya, legend=False, size=0.8)
         data += _cross_traces(r, surface.bounds, xa, ya, size=0.85)
