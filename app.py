@@ -59,8 +59,11 @@ def build_figure(view: str, scene_json: str, step: int):
     result = compute(scene_json)
     # Sized to fit a 1280x720 projector under the controls; the caption is shown by the app.
     if view == "Race":
+        # The page's own step slider scrubs; the figure's would double it and cost a third of
+        # plotly.js's drawing time on every change.
         return figures.race_figure(result, step=step, frames=FRAMES, height=FIGURE_HEIGHT,
-                                   caption=None, title=False, layout_width=LAYOUT_WIDTH, spec=True)
+                                   caption=None, title=False, layout_width=LAYOUT_WIDTH,
+                                   slider=False, click_grid=20, spec=True)
     build = {"Side by side": figures.panels_figure, "3D": figures.surface3d_figure,
              "Curves": figures.curves_figure}[view]
     if view == "Side by side":

@@ -590,11 +590,25 @@ def _map_axes(surface, xdom, ydom, xa="x", ya="y", equal=True, title=True) -> tu
     return xaxis, yaxis
 
 
-def _click_grid(surface, xa="x", ya="y") -> dict:
+def _step_text(k: int, total: int) -> str:
+    return f"<b>step {k}</b> / {total}"
+
+
+def _step_counter(surface, k: int, total: int) -> dict:
+    """"step k / N" in the map's top-right corner, a text trace the frames update."""
+    (x0, x1), (y0, y1) = surface.bounds
+    return dict(type="scatter", mode="text", name="step counter", x=[x1 - 0.02 * (x1 - x0)],
+                y=[y1 - 0.02 * (y1 - y0)], text=[_step_text(k, total)], textposition="bottom left",
+                textfont=dict(size=15, color=INK), showlegend=False, hoverinfo="skip",
+                cliponaxis=False)
+
+
+def _click_grid(surface, xa="x", ya="y", n=None) -> dict:
     """A 24 x 24 grid of invisible points over the bounds: clicking the map selects one of them
     (plotly.js gives no point for a click on an image), so st.plotly_chart(on_select=...) sees x, y."""
     (x0, x1), (y0, y1) = surface.bounds
-    gx, gy = np.meshgrid(np.linspace(x0, x1, CLICK_GRID), np.linspace(y0, y1, CLICK_GRID))
+    n = n or CLICK_GRID
+    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
     f = surface.f(np.stack([gx, gy], axis=-1)).ravel()
     return dict(type="scatter", mode="markers", name="click grid", x=_f32(gx.ravel()),
                 y=_f32(gy.ravel()), customdata=_f32(f), xaxis=xa, yaxis=ya, showlegend=False,
@@ -765,7 +779,8 @@ def _legend_layout(names: list[str], width_px: float) -> tuple[int, int]:
 
 
 def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_white", width=None,
-                height=None, caption=True, title=True, layout_width=None, spec=False) -> go.Figure:
+                height=None, caption=True, title=True, layout_width=None, slider=True,
+                click_grid=None, spec=False) -> go.Figure:
     """The main view: all paths on the surface, loss and lr panels on the right, animated.
 
     Static traces: the click grid, each run's path (bold up to `step`, dotted after), minima,
@@ -775,6 +790,9 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
     At most `frames` frames, the last step always among them; `frames=0` gives a still figure.
     layout_width: the pixel width the figure will most likely get when `width` is None (it
     autosizes): the panels, legend and controls are proportioned for it.
+    slider=False leaves out the in-figure step slider (about a third of plotly.js's drawing
+    time) and shows the animated "step k" as text on the map instead; the app has its own step
+    slider. click_grid: points per side of the click grid (default CLICK_GRID).
     """
     surface = result.surface
     runs = _runs(result)
@@ -801,7 +819,7 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
     gap = min(max(90.0 / plot_w, 0.08), 0.16)
     map_x, curves_x = [0.0, round(map_frac, 4)], [round(map_frac + gap, 4), 1.0]
 
-    data = [_click_grid(surface)]
+    data = [_click_grid(surface, n=click_grid or CLICK_GRID)]
     data += _layered([_path_traces(r, k) for r in runs])
     data += _landmarks(surface, result.scene["start"])
     data += [t for r in runs for t in _cross_traces(r, surface.bounds)]
@@ -812,6 +830,9 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
     data += [_head_trace(r, k) for r in runs]
     data.append(_cursor_trace(runs, k, loss_axis, "loss", "x2", "y2"))
     data.append(_cursor_trace(runs, k, lr_axis, "lr", "x3", "y3"))
+    counter = bool(fsteps) and not slider
+    if counter:
+        data.append(_step_counter(surface, k, total))
     moving = list(range(moving_from, len(data)))
 
     layout = _base_layout(template, width, height, 660)
@@ -842,8 +863,13 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
             for axis in (loss_axis, lr_axis):
                 xs, ys = _cursor_xy(runs, s, axis)
                 fd.append(dict(type="scatter", x=xs, y=ys))
+            if counter:
+                fd.append(dict(type="scatter", text=[_step_text(s, total)]))
             frame_list.append(dict(name=str(s), data=fd, traces=moving))
-        layout.update(_controls(fsteps, _active(fsteps, k), False, plot_w))
+        controls = _controls(fsteps, _active(fsteps, k), False, plot_w)
+        if not slider:
+            controls.pop("sliders")
+        layout.update(controls)
     return _figure(data, layout, frame_list, spec)
 
 

@@ -486,3 +486,18 @@ def test_spec_form_serializes_exactly_like_the_figure(build, default):
     fast = build(result, step=123, spec=True)
     slow = build(result, step=123)
     assert json.loads(pio.to_json(fast, validate=False)) == json.loads(slow.to_json())
+
+
+def test_race_without_its_slider_animates_a_step_counter(default):
+    fig = figures.race_figure(default, step=40, frames=12, slider=False, click_grid=10)
+    d = json.loads(fig.to_json())
+    assert not d["layout"].get("sliders") and d["layout"]["updatemenus"]
+    names = [t.get("name") for t in d["data"]]
+    counter = names.index("step counter")
+    assert d["data"][counter]["text"] == ["<b>step 40</b> / 500"]
+    for frame in d["frames"]:
+        assert counter in frame["traces"]
+        text = frame["data"][frame["traces"].index(counter)]["text"][0]
+        assert text == f"<b>step {frame['name']}</b> / 500"
+    grid = d["data"][names.index("click grid")]
+    assert len(arr(grid["x"])) == 10 * 10
