@@ -53,7 +53,7 @@ def compute(scene_json: str):
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)
-def build_figure(view: str, scene_json: str, step: int):
+def build_figure(view: str, scene_json: str, step: int, height: int = 560):
     """Figures are cached as objects (pickling one with its frames costs more than building it);
     nothing mutates them after this."""
     result = compute(scene_json)
@@ -61,14 +61,14 @@ def build_figure(view: str, scene_json: str, step: int):
     if view == "Race":
         # The page's own step slider scrubs; the figure's would double it and cost a third of
         # plotly.js's drawing time on every change.
-        return figures.race_figure(result, step=step, frames=FRAMES, height=FIGURE_HEIGHT,
+        return figures.race_figure(result, step=step, frames=FRAMES, height=height,
                                    caption=None, title=False, layout_width=LAYOUT_WIDTH,
                                    slider=False, click_grid=20, spec=True)
     build = {"Side by side": figures.panels_figure, "3D": figures.surface3d_figure,
              "Curves": figures.curves_figure}[view]
     if view == "Side by side":
-        return build(result, step=step, frames=FRAMES, height=FIGURE_HEIGHT, caption=None, spec=True)
-    return build(result, step=step, height=FIGURE_HEIGHT, caption=None, spec=True)
+        return build(result, step=step, frames=FRAMES, height=height, caption=None, spec=True)
+    return build(result, step=step, height=height, caption=None, spec=True)
 
 
 # ---- scene <-> widget state ----------------------------------------------------------------
@@ -410,7 +410,8 @@ surface = result.surface
 lesson = st.session_state.get("lesson")
 if lesson:
     preset = presets.get_preset(lesson)
-    st.info(f"**{preset.title}.** {preset.lesson} **Watch:** {preset.watch}")
+    # One short box (the lesson itself goes under the chart) keeps the race above the fold.
+    st.info(f"**{preset.title}. Watch:** {preset.watch}")
 
 
 @st.fragment
@@ -422,7 +423,8 @@ def timeline_and_views():
                                   label_visibility="collapsed") or "Race"
     step = right.slider("Step: drag to scrub every view (▶ in the chart plays the race)", 0,
                         steps, value=steps, key=f"timeline.{steps}")
-    fig = build_figure(view, scene_json, step)
+    # With a lesson box above, a shorter chart keeps the controls on a 720-pixel screen.
+    fig = build_figure(view, scene_json, step, FIGURE_HEIGHT - 70 if lesson else FIGURE_HEIGHT)
     if view == "Race":
         st.plotly_chart(fig, key="race_chart", on_select=on_map_click, selection_mode="points",
                         config={"displaylogo": False, "doubleClick": False})
@@ -430,7 +432,8 @@ def timeline_and_views():
             st.rerun(scope="app")
     else:
         st.plotly_chart(fig, key=f"chart.{view}", config={"displaylogo": False})
-    st.caption(f"{surface.title}: {surface.description} {scenes.comparison_caption(scene)}")
+    about = presets.get_preset(lesson).lesson if lesson else f"{surface.title}: {surface.description}"
+    st.caption(f"{about} {scenes.comparison_caption(scene)}")
     st.dataframe(figures.summary_rows(result, step=step), hide_index=True, width="stretch")
     export_panel(view, step)
 
