@@ -8,7 +8,7 @@
 Definitions, domains and published minima: optimizers.md section 4.
 """
 
-from .catalog import get, names, parameters
+from .catalog import from_spec, get, names, parameters
 from .landscape import Landscape, Param
 
-__all__ = ["Landscape", "Param", "get", "names", "parameters"]
+__all__ = ["Landscape", "Param", "from_spec", "get", "names", "parameters"]

@@ -329,3 +329,13 @@ def get(name: str, **params) -> Landscape:
         log_scale=entry.log_scale, formula=entry.formula, f_min=f_min, citation=entry.citation,
         _f=f, _vg=vg,
     )
+
+
+def from_spec(spec) -> Landscape:
+    """A surface from its JSON form, as configs and scenes carry it: a name, or
+    {"name": ..., **params}. Raises ValueError naming what is wrong."""
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    if not isinstance(spec, dict):
+        raise ValueError(f"surface must be a name or an object with a 'name', got {spec!r:.60}")
+    return get(spec.get("name"), **{k: v for k, v in spec.items() if k != "name"})

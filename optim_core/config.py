@@ -23,13 +23,7 @@ CONFIG_KEYS = ("surface", "optimizer", "lr", "hyperparameters", "schedule", "x0"
 def _surface_of(config: dict):
     import landscapes
 
-    surface = config.get("surface", "rosenbrock")
-    if isinstance(surface, str):
-        surface = {"name": surface}
-    if not isinstance(surface, dict):
-        raise ValueError(f"surface must be a name or a dict with a 'name', got {surface!r:.80}")
-    params = {k: v for k, v in surface.items() if k != "name"}
-    return landscapes.get(surface.get("name"), **params)
+    return landscapes.from_spec(config.get("surface", "rosenbrock"))
 
 
 def normalize_config(config: dict) -> dict:

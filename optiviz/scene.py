@@ -86,15 +86,6 @@ def _integer(name, value, low, high):
     return value
 
 
-def _surface(spec):
-    if isinstance(spec, str):
-        spec = {"name": spec}
-    if not isinstance(spec, dict):
-        raise ValueError(f"surface must be an object with a 'name', got {spec!r:.60}")
-    params = {k: v for k, v in spec.items() if k != "name"}
-    return landscapes.get(spec.get("name"), **params)
-
-
 def _entry(i, entry) -> dict:
     where = f"optimizers[{i}]"
     if isinstance(entry, str):
@@ -148,7 +139,7 @@ def normalize_scene(scene) -> dict:
     if scene.get("version", VERSION) != VERSION:
         raise ValueError(f"version must be {VERSION}, got {scene.get('version')!r:.20}")
     base = DEFAULT_SCENE
-    surface = _surface(scene.get("surface", base["surface"]))
+    surface = landscapes.from_spec(scene.get("surface", base["surface"]))
     (x0, x1), (y0, y1) = surface.bounds
     start = scene.get("start", list(surface.start))
     if not isinstance(start, (list, tuple)) or len(start) != 2:
@@ -289,8 +280,7 @@ class SceneResult:
 
     @property
     def surface(self):
-        spec = dict(self.scene["surface"])
-        return landscapes.get(spec.pop("name"), **spec)
+        return landscapes.from_spec(self.scene["surface"])
 
 
 class RunCache:
@@ -330,13 +320,12 @@ class RunCache:
 def compute_scene(scene: dict, cache: RunCache | None = None) -> SceneResult:
     """Run every optimizer of a normalized scene. Runs found in `cache` are reused; the others
     advance together (optim_core.run_many: one gradient evaluation per step for all of them)."""
-    spec = dict(scene["surface"])
     runs = scene_runs(scene)
     keys = [RunCache.key(scene["surface"], run, scene["steps"]) for run in runs]
     trajectories = [cache.get(k) if cache is not None else None for k in keys]
     missing = [i for i, t in enumerate(trajectories) if t is None]
     if missing:
-        surface = landscapes.get(spec.pop("name"), **spec)
+        surface = landscapes.from_spec(scene["surface"])
         fresh = optim_core.run_many(surface, [runs[i] for i in missing], scene["steps"])
         for i, traj in zip(missing, fresh):
             trajectories[i] = traj

@@ -423,3 +423,11 @@ def test_nearest_minimum_of_a_single_point():
     index, distance = surface.nearest_minimum(np.array([2.9, 2.1]))
     assert index.shape == () and int(index) == 0          # (3, 2) is listed first
     assert float(distance) == pytest.approx(np.hypot(0.1, 0.1))
+
+
+def test_from_spec_reads_the_json_form():
+    assert landscapes.from_spec("booth").name == "booth"
+    surface = landscapes.from_spec({"name": "rosenbrock", "a": 2.0, "b": 10.0})
+    assert surface.minima[0] == pytest.approx((2.0, 4.0))          # (a, a²)
+    with pytest.raises(ValueError, match="surface must be a name"):
+        landscapes.from_spec(["rosenbrock"])
