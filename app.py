@@ -9,6 +9,7 @@ exports all carry it. Computation and figures live in optiviz/, tested without S
 
 from __future__ import annotations
 
+import html
 import json
 import time
 
@@ -21,6 +22,7 @@ from optim_core import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
 from optiviz import explain, export, figures, presets, url_state
 from optiviz import scene as scenes
 from optiviz.widgets import (HYPER_CONTROLS, LR_OPTIONS, NOISE_OPTIONS, fmt, nearest, with_value)
+from ui import text as ui_text
 
 st.set_page_config(page_title="Optimizer race", page_icon="🏁", layout="wide",
                    initial_sidebar_state="expanded")
@@ -103,6 +105,7 @@ def load_scene(scene: dict):
     ss["next_uid"] = ss.get("next_uid", 0) + len(uids)
     ss["opt_uids"] = uids
     ss["scene_json"] = scenes.scene_to_json(scene)
+    ss["loaded_scene"] = scene          # compared with what the widgets show, once drawn
 
 
 def _load_schedule(prefix: str, spec):
@@ -192,7 +195,10 @@ def on_upload():
     try:
         scene = export.load_scene_file(upload)
     except ValueError as err:
-        st.session_state["upload_error"] = f"Scene file refused, nothing changed: {err}"
+        st.session_state["upload_error"] = str(err)
+        return
+    except Exception as err:           # noqa: BLE001 - a file can never take the page down
+        st.session_state["upload_error"] = f"the file could not be read ({type(err).__name__})"
         return
     st.session_state.pop("upload_error", None)
     load_scene(scene)
@@ -231,11 +237,15 @@ def _schedule_controls(prefix: str, steps: int, container, inherit: bool = False
         key = f"{prefix}.{p.name}"
         default = p.default_for(steps)
         if p.kind == "int":
-            hi = int(min(p.high, max(steps, 1) * (2 if p.name == "T_max" else 1)))
+            # The slider spans what suits this run; a loaded value beyond it widens it (up to
+            # what the core accepts) instead of being cut.
             lo = int(p.low)
-            ss.setdefault(key, int(min(max(default, lo), hi)))
-            ss[key] = int(min(max(ss[key], lo), hi))
-            spec[p.name] = container.slider(p.label or p.name, lo, hi, key=key, help=p.help)
+            fit = int(min(p.high, max(steps, 1) * (2 if p.name == "T_max" else 1)))
+            ss.setdefault(key, int(min(max(default, lo), fit)))
+            value = int(min(max(int(ss[key]), lo), p.high))
+            ss[key] = value
+            spec[p.name] = container.slider(p.label or p.name, lo, max(fit, value, lo + 1),
+                                            key=key, help=p.help)
         elif p.kind == "choice":
             ss.setdefault(key, default)
             spec[p.name] = container.selectbox(p.label or p.name, p.choices, key=key, help=p.help)
@@ -246,7 +256,9 @@ def _schedule_controls(prefix: str, steps: int, container, inherit: bool = False
             use = container.toggle(f"set {p.label or p.name}", value=ss.get(key) is not None,
                                    key=f"{key}.on", help=p.help)
             if use:
-                value = ss.get(key) if isinstance(ss.get(key), float) else 0.1
+                value = ss.get(key)
+                value = float(value) if isinstance(value, (int, float)) and \
+                    not isinstance(value, bool) else 0.1
                 spec[p.name] = container.select_slider(p.label or p.name,
                                                        with_value(LR_OPTIONS, value), value=value,
                                                        format_func=fmt)
@@ -258,7 +270,8 @@ def _schedule_controls(prefix: str, steps: int, container, inherit: bool = False
             hi = p.high if p.high is not None else max(10.0, value)
             step = 0.01 if hi <= 1 else None
             ss[key] = value
-            spec[p.name] = container.number_input(p.label or p.name, min_value=float(p.low or 0.0),
+            spec[p.name] = container.number_input(p.label or p.name,
+                                                  min_value=min(float(p.low or 0.0), value),
                                                   max_value=float(hi), key=key, step=step,
                                                   format="%g", help=p.help)
     return spec
@@ -313,8 +326,11 @@ def sidebar() -> dict:
     if fair:
         shared_lr = sb.select_slider("shared lr", with_value(LR_OPTIONS, ss["shared_lr"]),
                                      key="shared_lr", format_func=fmt)
-    steps = sb.slider("Steps", 10, 2000, key="steps", step=10) if ss["steps"] <= 2000 else \
-        sb.number_input("Steps", 10, scenes.MAX_SCENE_STEPS, key="steps")
+    steps_range = scenes.RANGES["steps"]
+    if 10 <= ss["steps"] <= 2000 and ss["steps"] % 10 == 0:      # the usual values: a slider
+        steps = sb.slider("Steps", 10, 2000, key="steps", step=10)
+    else:                                                         # any other the scene allows
+        steps = sb.number_input("Steps", int(steps_range.low), int(steps_range.high), key="steps")
     schedule = _schedule_controls("schedule", steps, sb)
     entries = []
     for uid in ss["opt_uids"]:
@@ -322,11 +338,14 @@ def sidebar() -> dict:
 
     with sb.expander("Noise, seed and tolerance"):
         ss["noise"] = float(ss["noise"])
-        noise = st.select_slider("gradient noise σ (SGD)", with_value(NOISE_OPTIONS, ss["noise"]),
+        noise = st.select_slider("gradient noise σ (SGD)",
+                                 with_value(NOISE_OPTIONS, min(ss["noise"], scenes.MAX_NOISE)),
                                  key="noise", format_func=fmt,
                                  help="Gaussian noise added to every gradient: GD becomes SGD.")
-        seed = st.number_input("random seed", 0, 2**31 - 1, key="seed")
-        tolerance = st.number_input("“reached” tolerance", 1e-12, 1e6, key="tolerance",
+        seed_range, tol_range = scenes.RANGES["seed"], scenes.RANGES["tolerance"]
+        seed = st.number_input("random seed", int(seed_range.low), int(seed_range.high), key="seed")
+        tolerance = st.number_input("“reached” tolerance", tol_range.low, tol_range.high,
+                                    key="tolerance",
                                     format="%g", help="A run has reached a minimum once its loss is "
                                     "within this of the minimum's value (summary table).")
 
@@ -386,18 +405,24 @@ def _optimizer_panel(uid: int, steps: int, fair: bool) -> dict:
 # ---- main area ----------------------------------------------------------------------------
 
 raw_scene = sidebar()
+notes = list(st.session_state.pop("url_warnings", []) or [])
 try:
     scene = scenes.normalize_scene(raw_scene)
     st.session_state["scene_json"] = scenes.scene_to_json(scene)
 except ValueError as err:
-    st.warning(f"That setting is not allowed, showing the last valid scene instead: {err}")
+    notes.append(f"That setting is not allowed, showing the last valid scene instead: {err}")
     scene = json.loads(st.session_state["scene_json"])
 scene_json = scenes.scene_to_json(scene)
+loaded = st.session_state.pop("loaded_scene", None)
+if loaded is not None:          # a link, preset or file the controls could not show as written
+    notes += [f"changed {line}" for line in scenes.differences(loaded, scene)]
 
-for warning in st.session_state.pop("url_warnings", []) or []:
-    st.warning(f"Share link: {warning}")
+# One box for everything the page had to change or ignore; user text shown literally.
+if notes:
+    ui_text.warning(f"The scene was not loaded exactly as given ({len(notes)} "
+                    f"{'change' if len(notes) == 1 else 'changes'}):", notes)
 if st.session_state.get("upload_error"):
-    st.error(st.session_state["upload_error"])
+    ui_text.error("Scene file refused, nothing changed:", [st.session_state["upload_error"]])
 
 # Keep the URL in step with the scene: copying it reproduces the scene exactly.
 wanted = url_state.scene_to_params(scene)
@@ -433,7 +458,7 @@ def timeline_and_views():
     else:
         st.plotly_chart(fig, key=f"chart.{view}", config={"displaylogo": False})
     about = presets.get_preset(lesson).lesson if lesson else f"{surface.title}: {surface.description}"
-    st.caption(f"{about} {scenes.comparison_caption(scene)}")
+    st.caption(f"{about} {scenes.comparison_caption(scene)}")        # our own text and numbers
     st.dataframe(figures.summary_rows(result, step=step), hide_index=True, width="stretch")
     export_panel(view, step)
 
@@ -470,10 +495,10 @@ def export_panel(view: str, step: int):
                         min(max(float(f), 0.0), 1.0), text=m), **options)
             except export.BrowserMissing as err:
                 bar.empty()
-                st.warning(str(err))
+                ui_text.warning(str(err))
             except (export.ExportError, ValueError) as err:
                 bar.empty()
-                st.error(f"Export failed: {err}")
+                ui_text.error("Export failed:", [str(err)])
             else:
                 bar.empty()
                 ss["export.file"] = (data, mime, name)
@@ -488,8 +513,8 @@ timeline_and_views()
 with st.expander("How each optimizer moves: update rules with the current values", expanded=False):
     for run, entry in zip(result.runs, scene["optimizers"]):
         lr = scene["shared_lr"] if scene["shared_lr"] is not None else entry["lr"]
-        st.markdown(f"**<span style='color:{run.color}'>■</span> {run.label}**",
-                    unsafe_allow_html=True)
+        st.markdown(f"**<span style='color:{html.escape(run.color)}'>■</span> "
+                    f"{ui_text.literal(html.escape(run.label), 120)}**", unsafe_allow_html=True)
         st.latex(explain.rule_latex(entry["optimizer"], entry["hyperparameters"], lr))
         st.caption(explain.describe(entry["optimizer"], surface.name))
     st.markdown(f"**Surface.** {surface.description}")

@@ -38,12 +38,16 @@ def check_real(name: str, value, low=None, high=None, *, low_open=False, high_op
         raise ValueError(f"{name}{where} must be a finite number in {allowed}, got {_show(value)}")
     if isinstance(value, Real):
         arr = None
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:           # an integer beyond any float (e.g. 400 digits in JSON)
+            raise ValueError(f"{name}{where} must be a finite number in {allowed}, got an "
+                             f"integer of {len(str(abs(int(value))))} digits") from None
         vals = np.array([v])
     else:
         try:
             arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(f"{name}{where} must be numbers in {allowed}, got {_show(value)}") from None
         if arr.ndim != 1 or arr.size == 0:
             raise ValueError(f"{name}{where} must be a number or a 1-D array of numbers, "

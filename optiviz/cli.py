@@ -448,8 +448,9 @@ def main(argv=None) -> int:
 
 
 def _error(message: str) -> None:
-    text = " ".join(str(message).split())
-    if len(text) > 400:
-        text = text[:399] + "…"
+    """One line on stderr; echoed arguments cannot hide behind control codes or bidi marks."""
+    from .text import plain
+
+    text = plain(" ".join(str(message).split()), 400)
     sys.stderr.write(f"error: {text}\n")
     sys.stderr.flush()

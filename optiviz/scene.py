@@ -35,6 +35,33 @@ MAX_SCENE_STEPS = 5000
 MAX_OPTIMIZERS = 10
 MAX_NOISE = 100.0
 MAX_SCENE_BYTES = 64 * 1024
+MAX_DIGITS = 18                 # integers longer than this are refused before any arithmetic
+MAX_DEPTH = 8                   # a scene nests 4 deep (scene > optimizers > entry > schedule)
+
+
+@dataclass(frozen=True)
+class Range:
+    """What a scene accepts for one scalar field. The app's widgets read the same table, so every
+    value a scene (link, preset, upload, click) can hold is one its widget can show."""
+
+    low: float
+    high: float
+    integer: bool = False
+    label: str = ""
+
+    def allowed(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        return f"{kind} in [{self.low:g}, {self.high:g}]"
+
+
+# field -> Range: the one table of the scene's scalar ranges (normalize_scene and the widgets).
+RANGES = {
+    "steps": Range(1, MAX_SCENE_STEPS, integer=True, label="Steps"),
+    "noise": Range(0.0, MAX_NOISE, label="gradient noise σ"),
+    "seed": Range(0, optim_core.runner.MAX_SEED, integer=True, label="random seed"),
+    "tolerance": Range(1e-12, 1e6, label="“reached” tolerance"),
+    "shared_lr": Range(1e-8, 1e3, label="shared lr"),
+}
 
 # Learning rates that make each optimizer visibly move on the demo surfaces in a few hundred
 # steps (torch's defaults are tuned for networks: Adam's 1e-3 barely leaves the start here).
@@ -71,10 +98,46 @@ def default_scene() -> dict:
     return copy.deepcopy(DEFAULT_SCENE)
 
 
+def show(value, limit: int = 60) -> str:
+    """A value as an error message quotes it: repr, cut short; never raises (huge ints)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** MAX_DIGITS:
+        return f"an integer of {len(str(abs(value)))} digits"
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def check_numbers(raw, where: str = "scene") -> None:
+    """Refuse, naming the field, what no scene can hold before any arithmetic sees it: integers of
+    more than MAX_DIGITS digits (float() would overflow), NaN and infinities, nesting deeper than
+    a scene. Types and ranges are checked field by field afterwards."""
+    stack = [(raw, where, 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"{path} is nested deeper than any scene")
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            continue
+        if isinstance(value, int):
+            if abs(value) >= 10 ** MAX_DIGITS:
+                raise ValueError(f"{path} must be a number of at most {MAX_DIGITS} digits, got "
+                                 f"{show(value)}")
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise ValueError(f"{path} must be a finite number, got {show(value)}")
+        elif isinstance(value, dict):
+            stack.extend((v, f"{path}.{show(k, 30) if not isinstance(k, str) else k[:30]}",
+                          depth + 1) for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
+
+
 def _number(name, value, low, high):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not low <= value <= high:
-        raise ValueError(f"{name} must be a number in [{low:g}, {high:g}], got {value!r:.60}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            abs(value) >= 10 ** MAX_DIGITS or not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be a number in [{low:g}, {high:g}], got {show(value)}")
     return float(value)
 
 
@@ -82,8 +145,14 @@ def _integer(name, value, low, high):
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r:.60}")
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {show(value)}")
     return value
+
+
+def _field(name, value):
+    """One scalar field checked against RANGES."""
+    r = RANGES[name]
+    return (_integer if r.integer else _number)(name, value, r.low, r.high)
 
 
 def _entry(i, entry) -> dict:
@@ -133,6 +202,7 @@ def normalize_scene(scene) -> dict:
             raise ValueError(f"scene is not valid JSON: {str(err)[:80]}") from None
     if not isinstance(scene, dict):
         raise ValueError(f"a scene must be a JSON object, got {type(scene).__name__}")
+    check_numbers(scene)
     unknown = sorted(set(scene) - set(SCENE_KEYS))
     if unknown:
         raise ValueError(f"unknown scene key {unknown[0]!r:.40}; valid keys: {', '.join(SCENE_KEYS)}")
@@ -145,13 +215,13 @@ def normalize_scene(scene) -> dict:
     if not isinstance(start, (list, tuple)) or len(start) != 2:
         raise ValueError(f"start must be [x, y], got {start!r:.60}")
     start = [_number("start x", start[0], x0, x1), _number("start y", start[1], y0, y1)]
-    steps = _integer("steps", scene.get("steps", base["steps"]), 1, MAX_SCENE_STEPS)
-    noise = _number("noise", scene.get("noise", 0.0), 0.0, MAX_NOISE)
-    seed = _integer("seed", scene.get("seed", 0), 0, optim_core.runner.MAX_SEED)
-    tolerance = _number("tolerance", scene.get("tolerance", base["tolerance"]), 1e-12, 1e6)
+    steps = _field("steps", scene.get("steps", base["steps"]))
+    noise = _field("noise", scene.get("noise", 0.0))
+    seed = _field("seed", scene.get("seed", 0))
+    tolerance = _field("tolerance", scene.get("tolerance", base["tolerance"]))
     shared_lr = scene.get("shared_lr")
     if shared_lr is not None:
-        shared_lr = _number("shared_lr", shared_lr, 1e-8, 1e3)
+        shared_lr = _field("shared_lr", shared_lr)
     entries = scene.get("optimizers", base["optimizers"])
     if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_OPTIMIZERS:
         raise ValueError(f"optimizers must be a list of 1 to {MAX_OPTIMIZERS} entries, "
@@ -374,3 +444,29 @@ def summarize(result: SceneResult) -> list[dict]:
 
 def scene_to_json(scene: dict) -> str:
     return json.dumps(scene, sort_keys=True, separators=(",", ":"))
+
+
+def _flatten(value, path: str, out: dict) -> dict:
+    if isinstance(value, dict):
+        for k in sorted(value):
+            _flatten(value[k], f"{path}.{k}" if path else str(k), out)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _flatten(v, f"{path}[{i}]", out)
+    else:
+        out[path] = value
+    return out
+
+
+def differences(before: dict, after: dict) -> list[str]:
+    """What changed between two normalized scenes, one line per field ("seed: 5 → 0"), so a
+    scene that could not be shown exactly as loaded says what it became."""
+    a, b = _flatten(before, "", {}), _flatten(after, "", {})
+    out = []
+    for key in sorted(set(a) | set(b), key=lambda k: (k.split(".")[0], k)):
+        if key in a and key in b and json.dumps(a[key]) == json.dumps(b[key]):
+            continue
+        was = show(a[key], 30) if key in a else "not set"
+        now = show(b[key], 30) if key in b else "not set"
+        out.append(f"{key}: {was} → {now}")
+    return out

@@ -538,6 +538,7 @@ def _params_to_scene(params, warnings: list[str]) -> dict:
                         f"{type(params).__name__}; showing the default scene.")
         return default_scene()
     own: dict[str, str] = {}
+    extra: list[str] = []
     size = 0
     for key, value in params.items():
         if not isinstance(key, str):
@@ -558,8 +559,11 @@ def _params_to_scene(params, warnings: list[str]) -> dict:
             if value.strip():
                 own[key] = value
         elif _OPT_KEY.match(key):
-            warnings.append(f"Ignored {key} from the link: at most {MAX_OPTIMIZERS} optimizers, "
-                            f"o1 to o{MAX_OPTIMIZERS}.")
+            extra.append(key)
+    if extra:                                       # one line for all of them, however many
+        shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+        warnings.append(f"Ignored {shown} from the link: at most {MAX_OPTIMIZERS} optimizers, "
+                        f"o1 to o{MAX_OPTIMIZERS}.")
     if not own:
         return default_scene()
     raw: dict = {}

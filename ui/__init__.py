@@ -1,0 +1,1 @@
+"""The Streamlit layer's helpers: everything here may import streamlit; optiviz/ never does."""
