@@ -69,9 +69,44 @@ DEMO_LR = {"sgd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3, "adagrad": 0.5, "rms
            "adadelta": 1.0, "adam": 0.05, "adamw": 0.05, "adamax": 0.1, "nadam": 0.05,
            "amsgrad": 0.05, "radam": 0.01, "lion": 0.01}
 
-# High-contrast colours that read on a projector and against the surface's colour map.
-PALETTE = ("#e6194b", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#17becf", "#8c564b",
-           "#e377c2", "#bcbd22", "#111111")
+# One colour per optimizer, whatever its position in the race, the preset or the link, so "watch
+# the red one" keeps meaning Adam. High-contrast colours that read on a projector and against the
+# surface's muted colour map; the four of the default scene are the most distinct.
+COLORS = {"sgd": "#1f77b4", "momentum": "#2ca02c", "nesterov": "#17becf", "adagrad": "#8c564b",
+          "rmsprop": "#ff7f0e", "adadelta": "#bcbd22", "adam": "#e6194b", "adamw": "#e377c2",
+          "adamax": "#9467bd", "nadam": "#f032e6", "amsgrad": "#800000", "radam": "#4363d8",
+          "lion": "#111111"}
+PALETTE = tuple(COLORS.values())
+
+
+def _mix(color: str, toward: str, amount: float) -> str:
+    a = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    b = [int(toward[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * amount):02x}" for x, y in zip(a, b))
+
+
+# A second, third... run of the same optimizer: its parent's hue, clearly lighter or darker.
+_SHADES = (("#000000", 0.45), ("#ffffff", 0.5), ("#000000", 0.7), ("#ffffff", 0.75))
+
+
+def run_color(optimizer: str, twin: int = 0) -> str:
+    """The colour of the `twin`-th run (0: the first) of `optimizer` in a scene."""
+    base = COLORS.get(optimizer, "#555555")
+    if twin <= 0:
+        return base
+    toward, amount = _SHADES[(twin - 1) % len(_SHADES)]
+    return _mix(base, toward, amount)
+
+
+def colors(scene: dict) -> list[str]:
+    """Each optimizer entry's colour, in order: the optimizer's own, shaded for repeats."""
+    seen: dict[str, int] = {}
+    out = []
+    for entry in scene["optimizers"]:
+        twin = seen.get(entry["optimizer"], 0)
+        seen[entry["optimizer"]] = twin + 1
+        out.append(run_color(entry["optimizer"], twin))
+    return out
 
 DEFAULT_SCENE = {
     "version": VERSION,
@@ -401,8 +436,8 @@ def compute_scene(scene: dict, cache: RunCache | None = None) -> SceneResult:
             trajectories[i] = traj
             if cache is not None:
                 cache.put(keys[i], traj)
-    names = labels(scene)
-    results = tuple(RunResult(names[i], PALETTE[i % len(PALETTE)], run["optimizer"], traj)
+    names, hues = labels(scene), colors(scene)
+    results = tuple(RunResult(names[i], hues[i], run["optimizer"], traj)
                     for i, (run, traj) in enumerate(zip(runs, trajectories)))
     result = SceneResult(scene=scene, runs=results, summary=())
     return SceneResult(scene=scene, runs=results, summary=tuple(summarize(result)))

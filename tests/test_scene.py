@@ -116,3 +116,31 @@ def test_summary_reports_reaching_and_divergence():
     assert momentum["nearest_minimum"] == (1.0, 1.0) and momentum["distance"] < 0.01
     assert momentum["reached_step"] is not None and momentum["diverged_at"] is None
     assert sgd["diverged_at"] is not None and sgd["reached_step"] is None
+
+
+def test_colours_belong_to_the_optimizer_not_the_position():
+    from optiviz import presets
+
+    seen = {}
+    for preset in presets.PRESETS:
+        scene = scenes.normalize_scene(preset.scene)
+        firsts = {}
+        for entry, color in zip(scene["optimizers"], scenes.colors(scene)):
+            firsts.setdefault(entry["optimizer"], color)
+        for name, color in firsts.items():
+            assert seen.setdefault(name, color) == color, (preset.key, name)
+    assert len(set(scenes.COLORS.values())) == len(scenes.COLORS)      # 13 distinct hues
+
+
+def test_a_duplicate_gets_a_different_shade_and_the_others_keep_theirs():
+    base = scenes.normalize_scene(scenes.default_scene())
+    before = scenes.colors(base)
+    twin = {**base, "optimizers": [base["optimizers"][0], dict(base["optimizers"][0], lr=3e-4),
+                                   *base["optimizers"][1:]]}
+    after = scenes.colors(twin)
+    assert after[0] == before[0] and after[2:] == before[1:]
+    assert after[1] != after[0]
+    # clearly different: at least 60 apart in some RGB channel
+    a, b = (int(after[0][i:i + 2], 16) for i in (1, 3, 5)), (int(after[1][i:i + 2], 16)
+                                                              for i in (1, 3, 5))
+    assert max(abs(x - y) for x, y in zip(a, b)) >= 60
