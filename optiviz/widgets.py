@@ -61,3 +61,83 @@ def fmt(value) -> str:
     if abs(value) < 1e-3 or abs(value) >= 1e4:
         return f"{value:.0e}" if float(f"{value:.0e}") == value else f"{value:.2e}"
     return f"{value:.4g}"
+
+
+# ---- one description per control, whatever the parameter (surface, optimizer, schedule) ------
+
+from dataclasses import dataclass, field   # noqa: E402 - the section below builds on the above
+
+
+@dataclass(frozen=True)
+class Control:
+    """How one parameter is shown: kind is "slider" (low, high, step), "int" (an integer slider),
+    "options" (a select slider over `options`), "number" (a typed number in [low, high]),
+    "toggle", "choice" (a select box over `options`) or "optional" (a toggle, then options).
+
+    Every builder below guarantees the current value is one the control can show, so loading a
+    scene never rounds, cuts or refuses a value the scene accepted."""
+
+    kind: str
+    label: str
+    value: object
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    options: tuple = field(default_factory=tuple)
+    help: str = ""
+    log: bool = False
+
+
+def _log_grid(low: float, high: float, per_decade: int = 6) -> list[float]:
+    a, b = math.log10(low), math.log10(high)
+    n = max(1, int(round((b - a) * per_decade)))
+    return [float(f"{10 ** (a + i * (b - a) / n):.3g}") for i in range(n + 1)]
+
+
+def surface_control(param, value) -> Control:
+    """A surface parameter (landscapes.Param): log options, or a slider over its whole range."""
+    value = float(value)
+    if param.log:
+        return Control("options", param.label, value, options=tuple(
+            with_value(_log_grid(param.min, param.max), value)), help=param.help, log=True)
+    return Control("slider", param.label, value, float(param.min), float(param.max),
+                   (param.max - param.min) / 200, help=param.help)
+
+
+def hyper_control(param, value) -> Control:
+    """An optimizer hyperparameter (optim_core HyperParam) with its HYPER_CONTROLS vocabulary."""
+    spec = HYPER_CONTROLS.get(param.name, ("options", [param.default]))
+    label = param.label or param.name
+    if spec[0] == "toggle":
+        return Control("toggle", label, bool(value), help=param.help)
+    value = float(value)
+    if spec[0] == "slider":
+        return Control("slider", label, value, min(spec[1], value), max(spec[2], value), spec[3],
+                       help=param.help)
+    return Control("options", label, value, options=tuple(with_value(list(spec[1]), value)),
+                   help=param.help)
+
+
+def schedule_control(param, value, steps: int) -> Control:
+    """A schedule parameter (optim_core ScheduleParam) for a run of `steps` steps. Integer
+    lengths get a slider sized to the run, widened (up to what the core accepts) for a value
+    beyond it."""
+    label = param.label or param.name
+    if param.kind == "int":
+        lo = int(param.low)
+        fit = int(min(param.high, max(steps, 1) * (2 if param.name == "T_max" else 1)))
+        value = int(min(max(int(value), lo), param.high))
+        return Control("int", label, value, lo, max(fit, value, lo + 1), 1, help=param.help)
+    if param.kind == "choice":
+        return Control("choice", label, value, options=tuple(param.choices), help=param.help)
+    if param.kind == "bool":
+        return Control("toggle", label, bool(value), help=param.help)
+    if param.kind == "optional_real":
+        if value is not None:
+            value = float(value)
+        return Control("optional", label, value, options=tuple(
+            with_value(LR_OPTIONS, value) if value is not None else LR_OPTIONS), help=param.help)
+    value = float(value)
+    high = param.high if param.high is not None else max(10.0, value)
+    return Control("number", label, value, min(float(param.low or 0.0), value), float(high),
+                   0.01 if high <= 1 else None, help=param.help)

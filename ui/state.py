@@ -1,0 +1,132 @@
+"""Scene <-> widget state: a normalized scene goes into st.session_state before the widgets are
+drawn; the sidebar builds the scene back from them on every rerun (ui.sidebar)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from optim_core import OPTIMIZERS
+from optiviz import export, presets
+from optiviz import scene as scenes
+from optiviz.widgets import LR_OPTIONS, nearest
+
+SCENE_KEY_PREFIXES = ("opt.", "surface", "schedule", "start_", "shared_lr", "fair")
+
+
+def _clear_scene_keys():
+    for key in list(st.session_state):
+        if key.startswith(SCENE_KEY_PREFIXES):
+            del st.session_state[key]
+
+
+def load_scene(scene: dict):
+    """Put a (normalized) scene into the widgets' state. Call before the widgets are drawn."""
+    _clear_scene_keys()
+    ss = st.session_state
+    ss["surface"] = scene["surface"]["name"]
+    for name, value in scene["surface"].items():
+        if name != "name":
+            ss[f"surface.{name}"] = float(value)
+    ss["start_x"], ss["start_y"] = map(float, scene["start"])
+    ss["steps"] = int(scene["steps"])
+    ss["noise"] = float(scene["noise"])
+    ss["seed"] = int(scene["seed"])
+    ss["tolerance"] = float(scene["tolerance"])
+    ss["fair"] = scene["shared_lr"] is not None
+    ss["shared_lr"] = float(scene["shared_lr"] if scene["shared_lr"] is not None else 0.01)
+    _load_schedule("schedule", scene["schedule"])
+    uids = []
+    for i, entry in enumerate(scene["optimizers"]):
+        uid = ss.get("next_uid", 0) + i
+        uids.append(uid)
+        _load_entry(uid, entry)
+    ss["next_uid"] = ss.get("next_uid", 0) + len(uids)
+    ss["opt_uids"] = uids
+    ss["scene_json"] = scenes.scene_to_json(scene)
+    ss["loaded_scene"] = scene          # compared with what the widgets show, once drawn
+
+
+def _load_schedule(prefix: str, spec):
+    ss = st.session_state
+    if spec is None:
+        ss[prefix] = "constant" if prefix == "schedule" else "inherit"
+        return
+    spec = {"name": spec} if isinstance(spec, str) else dict(spec)
+    ss[prefix] = spec["name"]
+    for name, value in spec.items():
+        if name != "name":
+            ss[f"{prefix}.{name}"] = value
+
+
+def _load_entry(uid: int, entry: dict):
+    ss = st.session_state
+    ss[f"opt.{uid}.name"] = entry["optimizer"]
+    ss[f"opt.{uid}.lr"] = float(entry["lr"])
+    spec = OPTIMIZERS[entry["optimizer"]]
+    for p in spec.hyper:
+        ss[f"opt.{uid}.{p.name}"] = entry["hyperparameters"].get(p.name, p.default)
+    _load_schedule(f"opt.{uid}.schedule", entry.get("schedule"))
+
+
+def apply_preset(key: str):
+    preset = presets.get_preset(key)
+    load_scene(scenes.normalize_scene(preset.scene))
+    st.session_state["lesson"] = key
+    st.session_state["autoplay"] = True        # a lesson starts with its race playing
+
+
+def add_optimizer(name: str):
+    ss = st.session_state
+    uid = ss.get("next_uid", 0)
+    ss["next_uid"] = uid + 1
+    _load_entry(uid, scenes.default_entry(name))
+    ss["opt_uids"] = [*ss["opt_uids"], uid]
+
+
+def duplicate_optimizer(uid: int):
+    ss = st.session_state
+    new = ss.get("next_uid", 0)
+    ss["next_uid"] = new + 1
+    # Copy the values, not the buttons' or the panel's own state (Streamlit owns those).
+    for key in [k for k in ss if k.startswith(f"opt.{uid}.")
+                and not k.endswith((".dup", ".rm", ".panel"))]:
+        ss[f"opt.{new}." + key.split(".", 2)[2]] = ss[key]
+    ss[f"opt.{new}.lr"] = nearest(LR_OPTIONS, ss[f"opt.{uid}.lr"] / 3)   # a visibly different twin
+    uids = list(ss["opt_uids"])
+    uids.insert(uids.index(uid) + 1, new)
+    ss["opt_uids"] = uids
+
+
+def remove_optimizer(uid: int):
+    ss = st.session_state
+    if len(ss["opt_uids"]) > 1:
+        ss["opt_uids"] = [u for u in ss["opt_uids"] if u != uid]
+
+
+def on_multiselect():
+    """The multi-select lists which optimizers are in the race: add or drop whole entries."""
+    ss = st.session_state
+    chosen = ss["optimizer_set"]
+    present = {ss[f"opt.{u}.name"] for u in ss["opt_uids"]}
+    ss["opt_uids"] = [u for u in ss["opt_uids"] if ss[f"opt.{u}.name"] in chosen]
+    for name in chosen:
+        if name not in present:
+            add_optimizer(name)
+    if not ss["opt_uids"]:
+        add_optimizer("adam")
+
+
+def on_upload():
+    upload = st.session_state.get("scene_upload")
+    if upload is None:
+        return
+    try:
+        scene = export.load_scene_file(upload)
+    except ValueError as err:
+        st.session_state["upload_error"] = str(err)
+        return
+    except Exception as err:           # noqa: BLE001 - a file can never take the page down
+        st.session_state["upload_error"] = f"the file could not be read ({type(err).__name__})"
+        return
+    st.session_state.pop("upload_error", None)
+    load_scene(scene)
