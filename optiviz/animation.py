@@ -677,9 +677,9 @@ class Animation:
         self.caption = caption
         self._progress = progress or (lambda fraction, message: None)
         if background in ("auto", "kaleido"):
-            from . import export as _export
+            from . import renderer
 
-            _export.warm_up()           # the browser starts while the figures are built
+            renderer.warm_up()           # the browser starts while the figures are built
 
         still = _figure_dict(figures.race_figure(result, step=0, frames=0, width=self.width,
                                                  height=self.height, caption=caption))
@@ -753,16 +753,16 @@ class Animation:
             choice = self._background_choice
             image = None
             if choice in ("auto", "kaleido"):
-                from . import export as _export
+                from . import renderer
 
                 try:
                     self._progress(0.0, "rendering the background (starting the browser)")
-                    png = _export.static_image(self.still, "png", scale=self.scale,
+                    png = renderer.static_image(self.still, "png", scale=self.scale,
                                                width=self.width, height=self.height,
                                                clean=False)
                     image = Image.open(io.BytesIO(png)).convert("RGB")
                     self.background_kind = "kaleido"
-                except _export.BrowserMissing as err:
+                except renderer.BrowserMissing as err:
                     if choice == "kaleido":
                         raise
                     log.warning("%s; drawing the animation's background with PIL instead", err)
@@ -1147,7 +1147,7 @@ def write_mp4(path: str, result, *, frames: int = 100, fps: float = 20, hold: fl
 
         imageio_ffmpeg.get_ffmpeg_exe()
     except (ImportError, RuntimeError) as err:
-        from .export import ExportError
+        from .renderer import ExportError
 
         raise ExportError(f"MP4 export needs ffmpeg: pip install imageio-ffmpeg ({err})") \
             from None

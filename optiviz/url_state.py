@@ -580,3 +580,61 @@ def _params_to_scene(params, warnings: list[str]) -> dict:
             warnings.append("Nothing in the link could be used; showing the default scene.")
         return default_scene()
     return _salvage(raw, warnings)
+
+
+# ---- what is on screen besides the scene: the view, the step, the lesson ---------------------------
+
+VIEW_KEYS = ("view", "step", "lesson")
+VIEWS = ("race", "side", "3d", "curves")
+
+
+def view_to_params(view: str | None, step: int | None, steps: int, lesson: str | None) -> dict:
+    """The URL keys of what is on screen: left out when they are the defaults (the race view,
+    at the end, no lesson)."""
+    params = {}
+    if view and view != "race":
+        params["view"] = view
+    if step is not None and 0 <= int(step) < steps:
+        params["step"] = str(int(step))
+    if lesson:
+        params["lesson"] = lesson
+    return params
+
+
+def params_to_view(params, steps: int, lessons) -> tuple[dict, list[str]]:
+    """{"view", "step", "lesson"} read from the URL (defaults where absent), and warnings for
+    what could not be used. Never raises."""
+    out = {"view": "race", "step": None, "lesson": None}
+    warnings: list[str] = []
+    try:
+        items = dict(params.items()) if params is not None else {}
+    except Exception:                               # noqa: BLE001 - a hostile mapping
+        return out, warnings
+    for key in VIEW_KEYS:
+        value = items.get(key)
+        if isinstance(value, (list, tuple)):
+            value = value[-1] if value else None
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            warnings.append(f"Ignored {key} from the link: not text.")
+            continue
+        value = value.strip()
+        if key == "view":
+            if value in VIEWS:
+                out["view"] = value
+            else:
+                warnings.append(f"Ignored view={_show(value, 30)} from the link: views are "
+                                f"{', '.join(VIEWS)}.")
+        elif key == "step":
+            if _INT.match(value) and len(value) <= 7 and 0 <= int(value) <= steps:
+                out["step"] = int(value)
+            else:
+                warnings.append(f"Ignored step={_show(value, 30)} from the link: a step from 0 "
+                                f"to {steps}.")
+        elif key == "lesson":
+            if value in lessons:
+                out["lesson"] = value
+            else:
+                warnings.append(f"Ignored lesson={_show(value, 30)} from the link: not a preset.")
+    return out, warnings

@@ -114,8 +114,11 @@ def test_animation_geometry_matches_plotly(result):
 
 
 def test_missing_browser_is_one_line_and_other_formats_still_work(result, monkeypatch):
+    from optiviz import renderer
+
     monkeypatch.setattr(export, "browser_path", lambda: None)
-    monkeypatch.setattr(export, "_renderer", None)
+    monkeypatch.setattr(renderer, "browser_path", lambda: None)
+    monkeypatch.setattr(renderer, "_renderer", None)
     for fmt in ("png", "svg"):
         with pytest.raises(export.BrowserMissing) as info:
             export.export(result, fmt)

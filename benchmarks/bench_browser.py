@@ -1,0 +1,299 @@
+"""The live view in a real browser, against Streamlit's own floor, measured in one run.
+
+    python benchmarks/bench_browser.py [--samples 12]
+
+Starts two servers on loopback: the app (`streamlit run app.py`) and a minimal Streamlit app
+with one slider (the floor: Streamlit's own round trip on this machine, now), and drives both in
+Debian's headless Chromium through Playwright. Prints, each with the floor where there is one:
+
+- page open to the first chart drawn (the app) / to the slider's script finished (the floor);
+- a Steps change and a learning-rate change to the chart settled (keydown to the live view's
+  redraw, seen by a MutationObserver on its `data-drawn` attribute) / a slider change to the
+  floor's text updated;
+- timeline frames (step +1 by keyboard, play): keydown or tick to the new step drawn, and the
+  websocket bytes they send (should be 0: the browser owns the clock);
+- server CPU per change (the server process's user+system time over the changes) and the bytes
+  the browser receives per change.
+
+The machine is shared and noisy: read the ratios, and run it twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1280, "height": 720}
+
+FLOOR_APP = textwrap.dedent("""
+    import streamlit as st
+    value = st.slider("value", 0, 1000, 500)
+    st.write(f"value is {value}")
+""")
+
+# Timestamps in the page's own clock: the last keydown, and each change of what we wait for.
+INSTRUMENT = """
+window.__bench = {keydown: 0, drawn: [], text: []};
+document.addEventListener('keydown', () => { window.__bench.keydown = performance.now(); }, true);
+new MutationObserver((records) => {
+  for (const r of records) {
+    if (r.type === 'attributes' && r.attributeName === 'data-drawn')
+      window.__bench.drawn.push([performance.now(), r.target.getAttribute('data-drawn')]);
+    if (r.type === 'attributes' && r.attributeName === 'data-step')
+      window.__bench.steps = (window.__bench.steps || []).concat([[performance.now(),
+        r.target.getAttribute('data-step')]]);
+    if (r.type === 'characterData' || r.type === 'childList')
+      window.__bench.text.push(performance.now());
+  }
+}).observe(document, {subtree: true, attributes: true, childList: true, characterData: true,
+                      attributeFilter: ['data-drawn', 'data-step']});
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(script: str, cwd: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script, "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.read().strip() == b"ok":
+                    return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"{script}: server not healthy after 90 s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU time of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def summary(values) -> str:
+    return f"p50 {statistics.median(values):6.0f} ms  p95 {pct(values, 95):6.0f} ms  (n={len(values)})"
+
+
+class Traffic:
+    """Bytes received over the page's websockets."""
+
+    def __init__(self, page):
+        self.received = 0
+        page.on("websocket", self._attach)
+
+    def _attach(self, ws):
+        def count(payload):
+            self.received += len(payload) if payload else 0
+        ws.on("framereceived", count)
+
+
+def idle(page, ms=600):
+    """Wait until Streamlit reports no script running, then a little more."""
+    page.wait_for_function("""() => !document.querySelector('[data-testid=stStatusWidget] '
+        + '[data-testid=stStatusWidgetRunningIcon]')""", timeout=30_000)
+    page.wait_for_timeout(ms)
+
+
+def measure_floor(browser, url, samples):
+    opens = []
+    for _ in range(3):
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        t0 = time.perf_counter()
+        page.goto(url)
+        page.get_by_text("value is 500").wait_for(timeout=60_000)
+        opens.append((time.perf_counter() - t0) * 1000)
+        context.close()
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.add_init_script(INSTRUMENT)
+    page.goto(url)
+    page.get_by_text("value is 500").wait_for(timeout=60_000)
+    idle(page)
+    thumb = page.get_by_role("slider")
+    changes = []
+    for i in range(samples):
+        thumb.focus()
+        n = page.evaluate("() => window.__bench.text.length")
+        page.keyboard.press("ArrowRight")
+        page.get_by_text(f"value is {501 + i}").wait_for(timeout=30_000)
+        t = page.evaluate("""(n) => { const b = window.__bench;
+            const after = b.text.filter((t, i) => i >= n && t >= b.keydown);
+            return after.length ? after[after.length - 1] - b.keydown : NaN; }""", n)
+        changes.append(t)
+        idle(page, 300)
+    context.close()
+    return opens, changes
+
+
+def wait_drawn(page, before: int) -> float:
+    """ms from the last keydown to the live view's next redraw (data-drawn counter > before)."""
+    page.wait_for_function("""(n) => { const el = document.querySelector('[data-testid=live-view]');
+        return el && Number(el.getAttribute('data-drawn') || 0) > n; }""", arg=before,
+                           timeout=30_000)
+    return page.evaluate("""(n) => { const b = window.__bench;
+        const hit = b.drawn.find(([t, v]) => Number(v) > n && t >= b.keydown);
+        return hit ? hit[0] - b.keydown : NaN; }""", before)
+
+
+def drawn_count(page) -> int:
+    return int(page.evaluate("""() => Number(document.querySelector('[data-testid=live-view]')
+        ?.getAttribute('data-drawn') || 0)"""))
+
+
+def open_panel(page, title_regex):
+    import re
+    summary = page.get_by_test_id("stSidebar").locator("summary").filter(
+        has_text=re.compile(title_regex))
+    details = summary.locator("xpath=..")
+    if not details.evaluate("d => d.open"):
+        summary.click()
+        page.wait_for_timeout(800)
+    return details
+
+
+def measure_app(browser, url, server_pid, samples):
+    opens = []
+    for _ in range(3):
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        t0 = time.perf_counter()
+        page.goto(url)
+        page.wait_for_function("""() => { const el = document.querySelector('[data-testid=live-view]');
+            return el && Number(el.getAttribute('data-drawn') || 0) >= 1; }""", timeout=60_000)
+        opens.append((time.perf_counter() - t0) * 1000)
+        context.close()
+
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.add_init_script(INSTRUMENT)
+    traffic = Traffic(page)
+    page.goto(url)
+    page.wait_for_function("""() => { const el = document.querySelector('[data-testid=live-view]');
+        return el && el.getAttribute('data-playing') === '0'; }""", timeout=90_000)
+    idle(page)
+
+    steps_ms, lr_ms, cpu, sent = [], [], [], []
+    steps = page.get_by_test_id("stSidebar").get_by_role("slider", name="Steps")
+    for i in range(samples):
+        before, bytes0, cpu0 = drawn_count(page), traffic.received, cpu_seconds(server_pid)
+        steps.focus()
+        page.keyboard.press("ArrowLeft" if i % 2 else "ArrowRight")
+        steps_ms.append(wait_drawn(page, before))
+        idle(page, 400)
+        cpu.append(cpu_seconds(server_pid) - cpu0)
+        sent.append(traffic.received - bytes0)
+    panel = open_panel(page, r"^Adam · lr ")
+    thumb = panel.get_by_role("slider", name="learning rate")
+    for i in range(samples):
+        before, bytes0, cpu0 = drawn_count(page), traffic.received, cpu_seconds(server_pid)
+        thumb.focus()
+        page.keyboard.press("ArrowLeft" if i % 2 == 0 else "ArrowRight")
+        lr_ms.append(wait_drawn(page, before))
+        idle(page, 400)
+        cpu.append(cpu_seconds(server_pid) - cpu0)
+        sent.append(traffic.received - bytes0)
+
+    # Timeline frames: keyboard steps inside the live view, then a play; no server traffic.
+    view = page.locator("[data-testid=live-view]")
+    view.evaluate("el => el.focus()")
+    page.keyboard.press("Home")
+    page.wait_for_timeout(300)
+    frames, bytes0 = [], traffic.received
+    for i in range(samples * 2):
+        view.evaluate("el => el.focus()")
+        n = len(page.evaluate("() => window.__bench.steps || []"))
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("(n) => (window.__bench.steps || []).length > n", arg=n,
+                               timeout=10_000)
+        frames.append(page.evaluate("""(n) => { const b = window.__bench;
+            return b.steps[n][0] - b.keydown; }""", n))
+    frame_bytes = traffic.received - bytes0
+    play = page.evaluate("""() => new Promise((resolve) => {
+        const el = document.querySelector('[data-testid=live-view]');
+        const seen = [];
+        const obs = new MutationObserver(() => seen.push(performance.now()));
+        obs.observe(el, {attributes: true, attributeFilter: ['data-step']});
+        el.focus();
+        el.dispatchEvent(new KeyboardEvent('keydown', {key: ' ', bubbles: true}));
+        setTimeout(() => { obs.disconnect();
+            el.dispatchEvent(new KeyboardEvent('keydown', {key: ' ', bubbles: true}));
+            const gaps = seen.slice(1).map((t, i) => t - seen[i]);
+            resolve(gaps); }, 3000);
+    })""")
+    context.close()
+    return opens, steps_ms, lr_ms, cpu, sent, frames, frame_bytes, play
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--samples", type=int, default=12)
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    floor_dir = Path(tempfile.mkdtemp(prefix="floor-app-"))
+    (floor_dir / "floor.py").write_text(FLOOR_APP)
+    app, app_url = start_server("app.py", REPO)
+    floor, floor_url = start_server("floor.py", floor_dir)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=CHROMIUM_ARGS)
+            f_open, f_change = measure_floor(browser, floor_url, args.samples)
+            (a_open, steps_ms, lr_ms, cpu, sent, frames, frame_bytes,
+             play) = measure_app(browser, app_url, app.pid, args.samples)
+            browser.close()
+    finally:
+        for proc in (app, floor):
+            proc.terminate()
+            proc.wait(timeout=10)
+
+    fo, ao = statistics.median(f_open), statistics.median(a_open)
+    fc = statistics.median(f_change)
+    print(f"page open, median of 3:   app {ao:6.0f} ms   floor {fo:6.0f} ms   ratio {ao / fo:.2f}x")
+    print(f"floor slider change:      {summary(f_change)}")
+    print(f"Steps change -> drawn:    {summary(steps_ms)}   p50/floor {statistics.median(steps_ms) / fc:.2f}x")
+    print(f"Adam lr change -> drawn:  {summary(lr_ms)}   p50/floor {statistics.median(lr_ms) / fc:.2f}x")
+    print(f"step +1 (keyboard):       {summary(frames)}   bytes sent by the server: {frame_bytes}")
+    if play:
+        print(f"play, frame interval:     {summary(play)}")
+    print(f"server CPU per change:    p50 {statistics.median(cpu) * 1000:.0f} ms  "
+          f"max {max(cpu) * 1000:.0f} ms")
+    print(f"received per change:      p50 {statistics.median(sent) / 1024:.0f} KB  "
+          f"max {max(sent) / 1024:.0f} KB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
