@@ -1128,9 +1128,9 @@ def summary_rows(result, step=None) -> list[dict]:
     ``result.summary``): loss, position, nearest minimum and the distance to it, the first step
     whose loss came within ``scene["tolerance"]`` of that minimum's value (None if not reached
     by then), and "diverged at step k" where that happened (else None)."""
-    surface = result.surface
     runs = _runs(result)
     total = _total_steps(result)
+    at_step = None if step is None else _scene.summarize(result, _check_step(step, total))
     rows = []
     for r, final in zip(runs, result.summary):
         diverged = None if r.diverged is None else f"diverged at step {r.diverged}"
@@ -1143,18 +1143,10 @@ def summary_rows(result, step=None) -> list[dict]:
             minimum = final["nearest_minimum"]
         else:
             at = _check_step(step, total)
-            row = r.at(at)
-            loss = float(r.loss[row])
-            x, y = (float(v) for v in r.xy[row])
-            idx, dist = surface.nearest_minimum(np.array([[x, y]]))
-            index = int(idx[0])
-            distance = None if index < 0 else float(dist[0])
-            minimum = None if index < 0 else tuple(surface.minima[index])
-            reached = None
-            if index >= 0:
-                target = surface.minima_values[index]
-                hits = np.flatnonzero(np.abs(r.loss[: row + 1] - target) <= result.scene["tolerance"])
-                reached = int(hits[0]) if hits.size else None
+            now = at_step[len(rows)]
+            loss, x, y = now["final_loss"], now["final_x"], now["final_y"]
+            index, distance = now["minimum_index"], now["distance"]
+            minimum, reached = now["nearest_minimum"], now["reached_step"]
             if r.diverged is not None and at < r.diverged:
                 diverged = None
         rows.append({

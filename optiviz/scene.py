@@ -443,15 +443,18 @@ def compute_scene(scene: dict, cache: RunCache | None = None) -> SceneResult:
     return SceneResult(scene=scene, runs=results, summary=tuple(summarize(result)))
 
 
-def summarize(result: SceneResult) -> list[dict]:
-    """Per run: final loss, nearest minimum and distance, first step within tolerance, divergence."""
+def summarize(result: SceneResult, step: int | None = None) -> list[dict]:
+    """Per run, at `step` (None: the end): loss, position, nearest minimum and distance, the first
+    step within tolerance of that minimum's value while nearest to it, divergence. The one
+    summary: the app's table and the JSON export both read it."""
     surface = result.surface
     tol = result.scene["tolerance"]
     rows = []
     for run in result.runs:
         traj = run.trajectory
         diverged = int(traj.diverged_at[0])
-        last = traj.steps if diverged < 0 else diverged - 1
+        end = traj.steps if step is None else max(0, min(int(step), traj.steps))
+        last = end if diverged < 0 or end < diverged else diverged - 1
         final_xy = traj.xy[last, 0]
         final_loss = float(traj.loss[last, 0])
         index, distance = surface.nearest_minimum(final_xy[None, :])
@@ -461,18 +464,20 @@ def summarize(result: SceneResult) -> list[dict]:
             # Within tolerance of that minimum's value while in its neighbourhood (nearest to it),
             # so passing another minimum of similar height does not count.
             target = surface.minima_values[index]
-            near, _ = surface.nearest_minimum(traj.xy[:, 0])
-            hits = np.flatnonzero((np.abs(traj.loss[:, 0] - target) <= tol) & (near == index))
+            near, _ = surface.nearest_minimum(traj.xy[:last + 1, 0])
+            hits = np.flatnonzero((np.abs(traj.loss[:last + 1, 0] - target) <= tol)
+                                  & (near == index))
             reached = int(hits[0]) if hits.size else None
         rows.append({
             "label": run.label,
+            "step": last,
             "final_loss": final_loss,
             "final_x": float(final_xy[0]), "final_y": float(final_xy[1]),
             "nearest_minimum": None if index < 0 else tuple(surface.minima[index]),
             "minimum_index": index,
             "distance": None if index < 0 else float(distance),
             "reached_step": reached,
-            "diverged_at": None if diverged < 0 else diverged,
+            "diverged_at": None if diverged < 0 or end < diverged else diverged,
         })
     return rows
 

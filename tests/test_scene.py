@@ -144,3 +144,19 @@ def test_a_duplicate_gets_a_different_shade_and_the_others_keep_theirs():
     a, b = (int(after[0][i:i + 2], 16) for i in (1, 3, 5)), (int(after[1][i:i + 2], 16)
                                                               for i in (1, 3, 5))
     assert max(abs(x - y) for x, y in zip(a, b)) >= 60
+
+
+def test_one_summary_for_the_table_and_the_json_export():
+    """The table at the last step and the JSON export's summary say the same, from one function."""
+    from optiviz import export, figures, presets
+
+    scene = scenes.normalize_scene(presets.get_preset("multi_minima_starts").scene) \
+        if "multi_minima_starts" in presets.preset_keys() else scenes.normalize_scene(
+            {**scenes.default_scene(), "surface": {"name": "himmelblau"}, "start": [0.0, 0.0]})
+    result = scenes.compute_scene(scene)
+    exported = json.loads(export.trajectories_json(result))["summary"]
+    end = scene["steps"]
+    for row, table, again in zip(exported, figures.summary_rows(result, step=end),
+                                 scenes.summarize(result, end)):
+        assert row["reached_step"] == again["reached_step"]
+        assert row["final_loss"] == pytest.approx(table["loss"], rel=1e-12, nan_ok=True)
