@@ -17,20 +17,19 @@ import streamlit as st
 
 _RUN_STARTED = time.perf_counter()
 
-from optiviz import explain, export, figures, presets, url_state
+from optiviz import explain, export, figures, live, presets, url_state
 from optiviz import scene as scenes
 from ui import text as ui_text
 from ui.export_panel import export_panel
+from ui.live_view import live_view
 from ui.sidebar import sidebar
 from ui.state import load_scene, on_upload
 
 st.set_page_config(page_title="Optimizer race", page_icon="🏁", layout="wide",
                    initial_sidebar_state="expanded")
 
-VIEWS = ["Race", "Side by side", "3D", "Curves"]
-FIGURE_HEIGHT = 560
-FRAMES = 60                # animation frames sent to the browser (its redraw cost grows with them)
-LAYOUT_WIDTH = 880         # the main column's width on a 1280-pixel screen with the sidebar open
+FIGURE_HEIGHT = 470       # the live view's plot; with its bars it fits a 1280x720 projector
+EXPORT_VIEWS = {"race": "race", "side": "panels", "3d": "3d", "curves": "curves"}
 # Streamlit's default top padding would push the race below the fold on a 720-pixel projector.
 COMPACT_CSS = """<style>
 [data-testid="stMainBlockContainer"], .block-container {padding-top: 0.8rem; padding-bottom: 1rem;}
@@ -53,46 +52,23 @@ def compute(scene_json: str):
     return scenes.compute_scene(json.loads(scene_json), cache=run_cache())
 
 
-@st.cache_resource(max_entries=48, show_spinner=False)
-def build_figure(view: str, scene_json: str, step: int, height: int = 560):
-    """Figures are cached as objects (pickling one with its frames costs more than building it);
-    nothing mutates them after this."""
-    result = compute(scene_json)
-    # Sized to fit a 1280x720 projector under the controls; the caption is shown by the app.
-    if view == "Race":
-        # The page's own step slider scrubs; the figure's would double it and cost a third of
-        # plotly.js's drawing time on every change.
-        return figures.race_figure(result, step=step, frames=FRAMES, height=height,
-                                   caption=None, title=False, layout_width=LAYOUT_WIDTH,
-                                   slider=False, click_grid=20, spec=True)
-    build = {"Side by side": figures.panels_figure, "3D": figures.surface3d_figure,
-             "Curves": figures.curves_figure}[view]
-    if view == "Side by side":
-        return build(result, step=step, frames=FRAMES, height=height, caption=None, spec=True)
-    return build(result, step=step, height=height, caption=None, spec=True)
-
-
-# ---- the map click -------------------------------------------------------------------------
-
-def on_map_click():
-    """A click on the map asks for the start to move to the clicked grid point. The chart lives
-    in a fragment, so the move is applied by a full rerun before the sidebar is drawn."""
-    state = st.session_state.get("race_chart")
-    points = (state or {}).get("selection", {}).get("points", []) if state else []
-    if points:
-        x, y = points[0].get("x"), points[0].get("y")
-        if isinstance(x, (int, float)) and isinstance(y, (int, float)):
-            st.session_state["pending_start"] = (float(x), float(y))
+@st.cache_data(max_entries=64, show_spinner=False)
+def model_for(scene_json: str, include_surface: bool) -> dict:
+    """The live view's record of a scene (shared by every session showing it)."""
+    return live.view_model(compute(scene_json), include_surface=include_surface)
 
 
 # ---- first run: the URL, else the default scene ------------------------------------------
 
 if "opt_uids" not in st.session_state:
+    ss = st.session_state
     url_scene, url_warnings = url_state.params_to_scene(dict(st.query_params))
     load_scene(url_scene)
-    st.session_state["url_warnings"] = url_warnings
-    if not st.query_params:
-        st.session_state["lesson"] = None
+    on_screen, view_warnings = url_state.params_to_view(dict(st.query_params), url_scene["steps"],
+                                                        presets.preset_keys())
+    ss["url_warnings"] = url_warnings + view_warnings
+    ss["view"], ss["step"], ss["lesson"] = on_screen["view"], on_screen["step"], on_screen["lesson"]
+    ss["autoplay"] = on_screen["step"] is None        # a first visit sees the race run once
 
 
 if "pending_start" in st.session_state:
@@ -122,46 +98,57 @@ if notes:
 if st.session_state.get("upload_error"):
     ui_text.error("Scene file refused, nothing changed:", [st.session_state["upload_error"]])
 
-# Keep the URL in step with the scene: copying it reproduces the scene exactly.
-wanted = url_state.scene_to_params(scene)
+result = compute(scene_json)
+surface = result.surface
+ss = st.session_state
+if ss.get("step") is not None and ss["step"] > scene["steps"]:
+    ss["step"] = None
+
+# Keep the URL in step with what is on screen: copying it reproduces the scene, the view, the
+# step and the lesson exactly.
+lesson = ss.get("lesson")
+wanted = {**url_state.scene_to_params(scene),
+          **url_state.view_to_params(ss.get("view"), ss.get("step"), scene["steps"], lesson)}
 if {k: st.query_params.get(k) for k in wanted} != wanted or set(st.query_params) - set(wanted):
     st.query_params.from_dict(wanted)
 
-result = compute(scene_json)
-surface = result.surface
-
-lesson = st.session_state.get("lesson")
 if lesson:
     preset = presets.get_preset(lesson)
     # One short box (the lesson itself goes under the chart) keeps the race above the fold.
     st.info(f"**{preset.title}. Watch:** {preset.watch}")
 
+# The live view: the surface image goes once per surface; a new token replays the race.
+send_surface = ss.get("sent_surface") != live.surface_key(scene)
+model = dict(model_for(scene_json, send_surface))
+if ss.pop("autoplay", False):
+    ss["autoplay_token"] = ss.get("autoplay_token", 0) + 1
+model.update(view=ss.get("view") or "race", step=ss.get("step"),
+             autoplay=ss.get("autoplay_token", 0))
+view_state = live_view(model, key="live_view", height=FIGURE_HEIGHT - 60 if lesson else FIGURE_HEIGHT)
+ss["sent_surface"] = live.surface_key(scene)
+if view_state.need_surface:                  # the browser lost it: send it again
+    ss["sent_surface"] = None
+    st.rerun()
+if view_state.click and isinstance(view_state.click, dict):
+    x, y = view_state.click.get("x"), view_state.click.get("y")
+    if isinstance(x, (int, float)) and isinstance(y, (int, float)):
+        (x0, x1), (y0, y1) = surface.bounds
+        ss["pending_start"] = (round(min(max(float(x), x0), x1), 3),
+                               round(min(max(float(y), y0), y1), 3))
+        st.rerun()
+changed_view = view_state.view in EXPORT_VIEWS and view_state.view != ss.get("view")
+step_now = view_state.step if isinstance(view_state.step, int) else None
+if changed_view or step_now != ss.get("step"):
+    ss["view"] = view_state.view if view_state.view in EXPORT_VIEWS else ss.get("view", "race")
+    ss["step"] = step_now if step_now is None or 0 <= step_now <= scene["steps"] else None
+    st.query_params.from_dict({**url_state.scene_to_params(scene), **url_state.view_to_params(
+        ss["view"], ss["step"], scene["steps"], lesson)})
 
-@st.fragment
-def timeline_and_views():
-    """The step slider scrubs every view and the table together, without recomputing runs."""
-    steps = scene["steps"]
-    left, right = st.columns([2, 3], vertical_alignment="center")
-    view = left.segmented_control("View", VIEWS, key="view", default="Race",
-                                  label_visibility="collapsed") or "Race"
-    step = right.slider("Step: drag to scrub every view (▶ in the chart plays the race)", 0,
-                        steps, value=steps, key=f"timeline.{steps}")
-    # With a lesson box above, a shorter chart keeps the controls on a 720-pixel screen.
-    fig = build_figure(view, scene_json, step, FIGURE_HEIGHT - 70 if lesson else FIGURE_HEIGHT)
-    if view == "Race":
-        st.plotly_chart(fig, key="race_chart", on_select=on_map_click, selection_mode="points",
-                        config={"displaylogo": False, "doubleClick": False})
-        if "pending_start" in st.session_state:
-            st.rerun(scope="app")
-    else:
-        st.plotly_chart(fig, key=f"chart.{view}", config={"displaylogo": False})
-    about = presets.get_preset(lesson).lesson if lesson else f"{surface.title}: {surface.description}"
-    st.caption(f"{about} {scenes.comparison_caption(scene)}")        # our own text and numbers
-    st.dataframe(figures.summary_rows(result, step=step), hide_index=True, width="stretch")
-    export_panel(result, view, step)
-
-
-timeline_and_views()
+about = presets.get_preset(lesson).lesson if lesson else f"{surface.title}: {surface.description}"
+st.caption(f"{about} {scenes.comparison_caption(scene)}")        # our own text and numbers
+table_step = ss.get("step")
+st.dataframe(figures.summary_rows(result, step=table_step), hide_index=True, width="stretch")
+export_panel(result, EXPORT_VIEWS.get(ss.get("view") or "race", "race"), table_step)
 
 with st.expander("How each optimizer moves: update rules with the current values", expanded=False):
     for run, entry in zip(result.runs, scene["optimizers"]):

@@ -27,7 +27,8 @@ def export_panel(result, view: str, step: int):
             options["fps"] = c2.slider("frames per second", 5, 50, 20, key="export.fps")
             c1.caption(f"about {options['frames'] / options['fps']:.1f} s long, legend and step "
                        "counter included")
-        what = f"the {view} view at step {step}" if fmt in ("png", "svg", "html") else \
+        at = "the end" if step is None else f"step {step}"
+        what = f"the {view} view at {at}" if fmt in ("png", "svg", "html") else \
             "the whole race" if spec.animated else "every run, every step" \
             if fmt in ("csv", "json") else "the scene, to load back later"
         if spec.needs_browser and ss.get("export.file"):

@@ -1,0 +1,138 @@
+"""The live view's model: one plain record per scene, built once in Python and drawn by the
+browser (ui/live_view). Positions, losses and rates travel as base64 float32 arrays (NaN marks
+what is gone after a divergence), the surface image only when the surface changes.
+
+    model = view_model(result)            # a dict, JSON-serializable
+    decode(model["runs"][0]["x"])         # the numbers back, as float32
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+import numpy as np
+
+from . import figures
+from . import scene as _scene
+
+GRID_3D = 60                 # points per side of the 3-D surface mesh
+IMAGE_RESOLUTION = 300       # the map's surface image, longer side in pixels
+
+
+def encode(values) -> str:
+    """float32 little-endian, base64: 5.3 characters a number (JSON text of 5 digits: ~9)."""
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
+
+
+def decode(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype="<f4")
+
+
+def _key(value) -> str:
+    return hashlib.sha1(json.dumps(value, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def surface_key(scene: dict) -> str:
+    return _key(scene["surface"])
+
+
+def _surface(result, include_image: bool) -> dict:
+    surface = result.surface
+    (x0, x1), (y0, y1) = surface.bounds
+    out = {"key": surface_key(result.scene), "title": surface.title,
+           "bounds": [[float(x0), float(x1)], [float(y0), float(y1)]],
+           "minima": [[float(x), float(y)] for x, y in surface.minima],
+           "global": _global_flags(surface)}
+    if include_image:
+        out["image"] = figures.surface_image(surface, IMAGE_RESOLUTION)["source"]
+        out["mesh"] = _mesh(surface)
+    return out
+
+
+def _global_flags(surface) -> list[bool]:
+    values = np.asarray(surface.minima_values, dtype=np.float64)
+    if not values.size:
+        return []
+    low = values.min()
+    return [bool(v) for v in np.isclose(values, low, rtol=0, atol=1e-9 * max(1.0, abs(low)))]
+
+
+def _height(surface):
+    """z for the 3-D view: log10(f − f_min + ε) on log-scaled surfaces (ε the 3rd percentile of
+    the gap, so a narrow valley is a trough, not a slot), clipped at the 98th percentile."""
+    scale = figures._scale(surface)
+    (x0, x1), (y0, y1) = surface.bounds
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 201), np.linspace(y0, y1, 201))
+    f = surface.f(np.stack([gx, gy], axis=-1))
+    finite = f[np.isfinite(f)]
+    eps = None
+    if scale.log:
+        eps = max(float(np.percentile(np.maximum(finite - scale.f_min, 0.0), 3.0)), scale.eps)
+
+        def zmap(v):
+            with np.errstate(all="ignore"):
+                return np.log10(np.maximum(np.asarray(v, dtype=np.float64) - scale.f_min, 0.0) + eps)
+        title = f"log₁₀(f − f_min + ε), ε = {eps:.2g}"
+    else:
+        def zmap(v):
+            return np.asarray(v, dtype=np.float64)
+        title = "f"
+    h = zmap(finite)
+    lo, hi = float(np.min(h)), float(np.percentile(h, 98.0))
+    height = {"log": scale.log, "f_min": scale.f_min, "eps": eps}
+    return zmap, lo, hi if hi > lo else lo + 1.0, title, height
+
+
+def _mesh(surface) -> dict:
+    zmap, lo, hi, title, _ = _height(surface)
+    (x0, x1), (y0, y1) = surface.bounds
+    xs, ys = np.linspace(x0, x1, GRID_3D), np.linspace(y0, y1, GRID_3D)
+    gx, gy = np.meshgrid(xs, ys)
+    f = surface.f(np.stack([gx, gy], axis=-1))
+    z = np.clip(np.where(np.isfinite(f), zmap(f), hi), lo, hi)
+    color = figures._scale(surface).color(f)
+    return {"n": GRID_3D, "z": encode(z.ravel()), "color": encode(color.ravel()),
+            "zrange": [lo, hi], "ztitle": title, "colorscale": figures._colorscale()}
+
+
+def _zpath(surface) -> dict:
+    """How the browser lifts a path onto the 3-D surface: z = log10(max(loss − f_min, 0) + eps)
+    (or the loss itself), clipped to zrange, plus a small lift."""
+    _, lo, hi, _, height = _height(surface)
+    return {**height, "zrange": [lo, hi], "lift": 0.03 * (hi - lo)}
+
+
+def view_model(result, *, include_surface: bool = True, autoplay: bool = False,
+               step: int | None = None, view: str = "race") -> dict:
+    """The record the live view draws: the scene's runs, the surface (its image and 3-D mesh
+    only when include_surface: the browser keeps surfaces by key), and where to start."""
+    surface = result.surface
+    steps = int(result.scene["steps"])
+    runs = figures._runs(result)
+    loss_axis = figures._LossAxis(surface, runs)
+    out_runs = [{"label": run.label, "color": run.color, "optimizer": run.optimizer,
+                 "x": encode(r.xy[:, 0]), "y": encode(r.xy[:, 1]), "loss": encode(r.loss),
+                 "lr": encode(r.lr), "diverged_at": r.diverged}
+                for run, r in zip(result.runs, runs)]
+    return {
+        "key": _key(result.scene), "steps": steps, "start": list(result.scene["start"]),
+        "surface": _surface(result, include_surface),
+        "runs": out_runs,
+        "loss_axis": {"log": loss_axis.log, "range": loss_axis.range, "title": loss_axis.title,
+                      "shift": loss_axis.shift, "tiny": loss_axis.tiny},
+        "zpath": _zpath(surface),
+        "autoplay": bool(autoplay), "step": None if step is None else int(step),
+        "view": view,
+    }
+
+
+def model_bytes(model: dict) -> int:
+    """What the model costs on the wire, as JSON text."""
+    return len(json.dumps(model, separators=(",", ":")))
+
+
+def summary_at(result, step: int) -> list[dict]:
+    """The summary table's rows at `step` (the timeline's stop), from the one summary."""
+    return _scene.summarize(result, step)

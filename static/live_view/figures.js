@@ -1,0 +1,267 @@
+// Plotly figures of the four views, built from the model at a step, and the per-frame update
+// of what moves. Every moving trace is listed in traceMap so a frame restyles only those.
+
+const INK = "#1f2933";
+const FONT = {family: "Source Sans Pro, Segoe UI, sans-serif", size: 13, color: INK};
+const AHEAD_OPACITY = 0.35;
+
+// Plotly renders a subset of HTML in names and annotations: show labels as text.
+export function plain(text) {
+  return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function steps(model) {
+  if (!model.idx || model.idx.length !== model.steps + 1) {
+    model.idx = Float32Array.from({length: model.steps + 1}, (_, i) => i);
+  }
+  return model.idx;
+}
+
+function lossOf(model, run) {
+  if (!run.lossY) {
+    const a = model.loss_axis;
+    run.lossY = a.shift ? run.loss.map((v) => Math.max(v - a.shift, 0) + a.tiny) : run.loss;
+  }
+  return run.lossY;
+}
+
+function zOf(model, run) {
+  if (!run.z) {
+    const p = model.zpath, [lo, hi] = p.zrange;
+    run.z = run.loss.map((v) => {
+      const h = p.log ? Math.log10(Math.max(v - p.f_min, 0) + p.eps) : v;
+      return Math.min(Math.max(h, lo), hi) + p.lift;
+    });
+  }
+  return run.z;
+}
+
+function head(run, k) {
+  const gone = run.diverged != null && k >= run.diverged;
+  const at = Math.min(k, run.last);
+  return gone ? {x: [], y: [], at} : {x: [run.x[at]], y: [run.y[at]], at};
+}
+
+function upto(arr, k) { return arr.subarray(0, k + 1); }
+
+function crossAt(run, k) {
+  const gone = run.diverged != null && k >= run.diverged;
+  return gone ? {x: [run.x[run.last]], y: [run.y[run.last]]} : {x: [], y: []};
+}
+
+function surfaceImage(model, xref, yref) {
+  const [[x0, x1], [y0, y1]] = model.surface.bounds;
+  return {source: model.surfaceData.image, xref, yref, x: x0, y: y1, sizex: x1 - x0,
+          sizey: y1 - y0, xanchor: "left", yanchor: "top", sizing: "stretch", layer: "below"};
+}
+
+function landmarks(model, xa, ya, legend) {
+  const s = model.surface, out = [];
+  const glob = s.minima.filter((_, i) => s.global[i]), local = s.minima.filter((_, i) => !s.global[i]);
+  if (local.length) {
+    out.push({type: "scatter", mode: "markers", name: "local minimum", xaxis: xa, yaxis: ya,
+              x: local.map((p) => p[0]), y: local.map((p) => p[1]), showlegend: legend,
+              hoverinfo: "skip", marker: {symbol: "diamond", size: local.length > 12 ? 6 : 10,
+                                          color: "white", line: {color: INK, width: 1.5}}});
+  }
+  if (glob.length) {
+    out.push({type: "scatter", mode: "markers", name: "global minimum", xaxis: xa, yaxis: ya,
+              x: glob.map((p) => p[0]), y: glob.map((p) => p[1]), showlegend: legend,
+              hoverinfo: "skip", marker: {symbol: "star", size: 20, color: "#ffd23f",
+                                          line: {color: INK, width: 1.5}}});
+  }
+  out.push({type: "scatter", mode: "markers", name: "start", xaxis: xa, yaxis: ya,
+            x: [model.start[0]], y: [model.start[1]], showlegend: legend, hoverinfo: "skip",
+            marker: {symbol: "square", size: 12, color: "white", line: {color: INK, width: 2.5}}});
+  return out;
+}
+
+// The moving parts of one run on a map: path so far, head, cross once diverged.
+function mapTraces(model, run, i, k, ahead, xa, ya, legend, data, map) {
+  if (ahead) {
+    data.push({type: "scatter", mode: "lines", x: upto(run.x, run.last), y: upto(run.y, run.last),
+               xaxis: xa, yaxis: ya, showlegend: false, hoverinfo: "skip", opacity: AHEAD_OPACITY,
+               line: {color: run.color, width: 2, dash: "dot"}});
+  }
+  const at = Math.min(k, run.last);
+  map.push({kind: "path", run: i, index: data.length});
+  data.push({type: "scatter", mode: "lines", name: plain(run.label), legendgroup: `r${i}`,
+             x: upto(run.x, at), y: upto(run.y, at), xaxis: xa, yaxis: ya, showlegend: legend,
+             hoverinfo: "skip", line: {color: run.color, width: 3}});
+  const h = head(run, k);
+  map.push({kind: "head", run: i, index: data.length});
+  data.push({type: "scatter", mode: "markers", x: h.x, y: h.y, xaxis: xa, yaxis: ya,
+             legendgroup: `r${i}`, showlegend: false, hoverinfo: "skip",
+             marker: {size: 14, color: run.color, line: {color: "white", width: 2.5}}});
+  if (run.diverged != null) {
+    const c = crossAt(run, k);
+    map.push({kind: "cross", run: i, index: data.length});
+    data.push({type: "scatter", mode: "markers", x: c.x, y: c.y, xaxis: xa, yaxis: ya,
+               legendgroup: `r${i}`, showlegend: false, hoverinfo: "skip",
+               marker: {symbol: "x", size: 18, color: run.color, line: {color: "white", width: 1.5}}});
+  }
+}
+
+// Loss and lr curves up to the step, with a cursor dot at the step.
+function curveTraces(model, k, xa, ya, xb, yb, data, map, legend) {
+  const idx = steps(model);
+  model.runs.forEach((run, i) => {
+    const at = Math.min(k, run.last);
+    map.push({kind: "loss", run: i, index: data.length});
+    data.push({type: "scatter", mode: "lines", x: upto(idx, at), y: upto(lossOf(model, run), at),
+               xaxis: xa, yaxis: ya, name: plain(run.label), legendgroup: `r${i}`,
+               showlegend: legend, hoverinfo: "skip", line: {color: run.color, width: 2.5}});
+    map.push({kind: "lossHead", run: i, index: data.length});
+    data.push({type: "scatter", mode: "markers", x: [at], y: [lossOf(model, run)[at]],
+               xaxis: xa, yaxis: ya, showlegend: false, hoverinfo: "skip", legendgroup: `r${i}`,
+               marker: {size: 9, color: run.color, line: {color: "white", width: 1.5}}});
+    const lrAt = Math.max(0, Math.min(k, run.last, run.lr.length) - 1);
+    map.push({kind: "lr", run: i, index: data.length});
+    data.push({type: "scatter", mode: "lines", x: idx.subarray(1, lrAt + 2),
+               y: run.lr.subarray(0, lrAt + 1), xaxis: xb, yaxis: yb, showlegend: false,
+               hoverinfo: "skip", legendgroup: `r${i}`, line: {color: run.color, width: 2.5, shape: "hv"}});
+  });
+}
+
+function lossAxis(model, domain, anchor, title) {
+  const a = model.loss_axis;
+  return {domain, anchor, type: a.log ? "log" : "linear", range: a.range, title: {text: title || a.title},
+          gridcolor: "#e5e7eb", zeroline: false, exponentformat: "power"};
+}
+
+function lrAxis(model, domain, anchor) {
+  let lo = Infinity, hi = 0;
+  for (const r of model.runs) for (let i = 0; i < Math.min(r.lr.length, r.last); i++) {
+    const v = r.lr[i];
+    if (v > 0 && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  }
+  if (!(hi > 0)) { lo = 1e-3; hi = 1; }
+  const a = Math.log10(lo), b = Math.log10(hi), pad = Math.max(0.15, 0.06 * (b - a));
+  return {domain, anchor, type: "log", range: [a - pad, b + pad], title: {text: "learning rate"},
+          gridcolor: "#e5e7eb", exponentformat: "power"};
+}
+
+function stepAxis(model, domain, anchor, title) {
+  return {domain, anchor, range: [0, model.steps], title: title ? {text: "step"} : undefined,
+          gridcolor: "#e5e7eb", zeroline: false};
+}
+
+function mapAxes(model, xdom, ydom, xname, yname, titles) {
+  const [[x0, x1], [y0, y1]] = model.surface.bounds;
+  return [{domain: xdom, range: [x0, x1], anchor: yname, showgrid: false, zeroline: false,
+           title: titles ? {text: "x"} : undefined, constrain: "domain", fixedrange: true},
+          {domain: ydom, range: [y0, y1], anchor: xname, showgrid: false, zeroline: false,
+           title: titles ? {text: "y", standoff: 4} : undefined, scaleanchor: xname,
+           constrain: "domain", fixedrange: true}];
+}
+
+function base(model) {
+  return {font: FONT, paper_bgcolor: "white", plot_bgcolor: "white", dragmode: false,
+          hovermode: false, margin: {l: 50, r: 12, t: 40, b: 40}, uirevision: model.surface.key,
+          legend: {orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: {size: 13}},
+          showlegend: true};
+}
+
+export function build(view, model, k, ahead) {
+  const data = [], map = [], layout = base(model);
+  const config = {displaylogo: false, responsive: true, scrollZoom: false, doubleClick: false,
+                  modeBarButtonsToRemove: ["toImage", "zoom2d", "pan2d", "select2d", "lasso2d",
+                                           "autoScale2d", "resetScale2d"]};
+  if (view === "race") {
+    const [xa, ya] = mapAxes(model, [0, 0.56], [0, 1], "x", "y", true);
+    layout.xaxis = xa; layout.yaxis = ya;
+    layout.images = [surfaceImage(model, "x", "y")];
+    layout.xaxis2 = stepAxis(model, [0.66, 1], "y2", false);
+    layout.yaxis2 = lossAxis(model, [0.56, 1], "x2");
+    layout.xaxis3 = stepAxis(model, [0.66, 1], "y3", true);
+    layout.yaxis3 = lrAxis(model, [0, 0.42], "x3");
+    model.runs.forEach((run, i) => mapTraces(model, run, i, k, ahead, "x", "y", true, data, map));
+    data.push(...landmarks(model, "x", "y", true));
+    curveTraces(model, k, "x2", "y2", "x3", "y3", data, map, false);
+  } else if (view === "side") {
+    const n = model.runs.length, cols = n <= 2 ? n : n <= 4 ? 2 : 3, rows = Math.ceil(n / cols);
+    const gapX = 0.04, gapY = 0.1;
+    layout.images = [];
+    layout.annotations = [];
+    layout.showlegend = false;
+    layout.margin = {l: 30, r: 10, t: 10, b: 20};
+    model.runs.forEach((run, i) => {
+      const c = i % cols, r = Math.floor(i / cols), s = i ? String(i + 1) : "";
+      const xdom = [c / cols + (c ? gapX / 2 : 0), (c + 1) / cols - (c < cols - 1 ? gapX / 2 : 0)];
+      const ydom = [1 - (r + 1) / rows + (r < rows - 1 ? gapY / 2 : 0), 1 - r / rows - gapY];
+      const [xa, ya] = mapAxes(model, xdom, ydom, `x${s}`, `y${s}`, false);
+      layout[`xaxis${s}`] = xa; layout[`yaxis${s}`] = ya;
+      layout.images.push(surfaceImage(model, `x${s}`, `y${s}`));
+      layout.annotations.push({text: `<b>${plain(run.label)}</b>`, showarrow: false, xref: "paper",
+                               yref: "paper", x: (xdom[0] + xdom[1]) / 2, y: ydom[1] + 0.01,
+                               yanchor: "bottom", font: {size: 13, color: run.color}});
+      mapTraces(model, run, i, k, ahead, `x${s}`, `y${s}`, false, data, map);
+      data.push(...landmarks(model, `x${s}`, `y${s}`, false));
+    });
+  } else if (view === "3d") {
+    const mesh = model.surfaceData.mesh, n = mesh.n, [[x0, x1], [y0, y1]] = model.surface.bounds;
+    const z = decodeGrid(mesh.z, n), color = decodeGrid(mesh.color, n);
+    const xs = Array.from({length: n}, (_, i) => x0 + (x1 - x0) * i / (n - 1));
+    const ys = Array.from({length: n}, (_, i) => y0 + (y1 - y0) * i / (n - 1));
+    data.push({type: "surface", x: xs, y: ys, z, surfacecolor: color, cmin: -0.3, cmax: 1,
+               colorscale: mesh.colorscale, showscale: false, hoverinfo: "skip",
+               name: plain(model.surface.title), showlegend: false,
+               lighting: {ambient: 0.75, diffuse: 0.5, specular: 0.05, roughness: 0.9}});
+    model.runs.forEach((run, i) => {
+      const at = Math.min(k, run.last), zz = zOf(model, run);
+      map.push({kind: "path3d", run: i, index: data.length});
+      data.push({type: "scatter3d", mode: "lines", name: plain(run.label), x: upto(run.x, at),
+                 y: upto(run.y, at), z: upto(zz, at), line: {color: run.color, width: 6},
+                 hoverinfo: "skip"});
+      const h = head(run, k);
+      map.push({kind: "head3d", run: i, index: data.length});
+      data.push({type: "scatter3d", mode: "markers", x: h.x, y: h.y, z: h.x.length ? [zz[h.at]] : [],
+                 showlegend: false, hoverinfo: "skip",
+                 marker: {size: 6, color: run.color, line: {color: "white", width: 2}}});
+    });
+    layout.scene = {xaxis: {title: {text: "x"}, range: [x0, x1]}, yaxis: {title: {text: "y"}, range: [y0, y1]},
+                    zaxis: {title: {text: mesh.ztitle}, range: mesh.zrange},
+                    aspectmode: "manual", aspectratio: {x: 1, y: 1, z: 0.6},
+                    camera: {eye: {x: -0.9, y: -1.5, z: 1.6}}};
+    layout.margin = {l: 0, r: 0, t: 30, b: 0};
+  } else {                                        // curves
+    layout.xaxis = stepAxis(model, [0, 1], "y", false);
+    layout.yaxis = lossAxis(model, [0.56, 1], "x");
+    layout.xaxis2 = stepAxis(model, [0, 1], "y2", true);
+    layout.yaxis2 = lrAxis(model, [0, 0.42], "x2");
+    curveTraces(model, k, "x", "y", "x2", "y2", data, map, true);
+  }
+  return {data, layout, config, traceMap: map};
+}
+
+function decodeGrid(text, n) {
+  const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  const flat = new Float32Array(bytes.buffer), rows = [];
+  for (let j = 0; j < n; j++) rows.push(Array.from(flat.subarray(j * n, (j + 1) * n)));
+  return rows;
+}
+
+// What moves at step k: new x/y(/z) arrays for the traces in traceMap.
+export function frame(view, model, k, ahead, traceMap) {
+  const xs = [], ys = [], zs = [], indices = [];
+  const idx = steps(model);
+  for (const t of traceMap) {
+    const run = model.runs[t.run], at = Math.min(k, run.last);
+    let x, y, z;
+    if (t.kind === "path") { x = upto(run.x, at); y = upto(run.y, at); }
+    else if (t.kind === "head") { const h = head(run, k); x = h.x; y = h.y; }
+    else if (t.kind === "cross") { const c = crossAt(run, k); x = c.x; y = c.y; }
+    else if (t.kind === "loss") { x = upto(idx, at); y = upto(lossOf(model, run), at); }
+    else if (t.kind === "lossHead") { x = [at]; y = [lossOf(model, run)[at]]; }
+    else if (t.kind === "lr") {
+      const lrAt = Math.max(0, Math.min(k, run.last, run.lr.length) - 1);
+      x = idx.subarray(1, lrAt + 2); y = run.lr.subarray(0, lrAt + 1);
+    } else if (t.kind === "path3d") { x = upto(run.x, at); y = upto(run.y, at); z = upto(zOf(model, run), at); }
+    else if (t.kind === "head3d") { const h = head(run, k); x = h.x; y = h.y; z = h.x.length ? [zOf(model, run)[h.at]] : []; }
+    xs.push(x); ys.push(y); indices.push(t.index);
+    if (z) zs.push(z);
+  }
+  const update = {x: xs, y: ys};
+  if (zs.length === xs.length && zs.length) update.z = zs;
+  return {update, indices};
+}

@@ -1,0 +1,83 @@
+"""The live view as a Streamlit components-v2 element (its JS: static/live_view/*.js).
+
+Mounted with a stable key, it keeps one Plotly graph across reruns and owns the timeline; the
+server sends the view model (optiviz.live) and hears back a map click, the view and the step.
+plotly.min.js is served by Streamlit's static file serving (.streamlit/config.toml), copied from
+the installed plotly wheel into static/ on first use (never committed, never inlined).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+_lock = threading.Lock()
+
+# The component's own code is a loader: the modules are files, so a rerun sends only the data.
+JS = """
+export default async function (component) {
+  const base = new URL("app/static/live_view/index.js", document.baseURI).href;
+  const view = await import(base);
+  return view.default(component);
+}
+"""
+
+CSS = """
+.lv-root {outline: none; font-family: "Source Sans Pro", "Segoe UI", sans-serif; color: #1f2933;}
+.lv-root:focus-visible {box-shadow: 0 0 0 2px #ff4b4b55; border-radius: 6px;}
+.lv-bar, .lv-timeline {display: flex; gap: 4px; align-items: center; flex-wrap: wrap;}
+.lv-timeline {margin-top: 2px;}
+.lv-btn {font: inherit; font-size: 14px; padding: 2px 9px; border: 1px solid #d0d4da;
+         background: white; border-radius: 6px; cursor: pointer; color: inherit; min-height: 30px;}
+.lv-btn:hover {border-color: #ff4b4b;}
+.lv-btn.lv-on {background: #ff4b4b; color: white; border-color: #ff4b4b;}
+.lv-play {min-width: 44px; font-weight: 600;}
+.lv-copy {margin-left: auto;}
+.lv-scrub {flex: 1 1 160px; min-width: 120px; accent-color: #ff4b4b;}
+.lv-counter {font-variant-numeric: tabular-nums; min-width: 110px; font-weight: 600;}
+.lv-speeds {display: inline-flex; gap: 2px;}
+.lv-speeds .lv-btn {padding: 2px 6px; font-size: 13px;}
+.lv-ahead {font-size: 13px; white-space: nowrap;}
+.lv-readout table {border-collapse: collapse; font-size: 13px; margin-top: 4px;
+                   font-variant-numeric: tabular-nums;}
+.lv-readout th, .lv-readout td {padding: 1px 10px 1px 0; text-align: right;}
+.lv-readout th:nth-child(2), .lv-readout td:nth-child(2) {text-align: left;}
+.lv-swatch {display: inline-block; width: 12px; height: 12px; border-radius: 6px;}
+"""
+
+
+def ensure_plotly_js() -> None:
+    """static/plotly.min.js, copied from the plotly package once (the page loads it as a file)."""
+    target = STATIC / "plotly.min.js"
+    if target.is_file():
+        return
+    import plotly
+
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    with _lock:
+        if not target.is_file():
+            tmp = target.with_suffix(".tmp")
+            shutil.copyfile(source, tmp)
+            tmp.replace(target)
+
+
+@st.cache_resource(show_spinner=False)
+def _component():
+    ensure_plotly_js()
+    return st.components.v2.component("optimizer_race_live_view", js=JS, css=CSS,
+                                      isolate_styles=False)
+
+
+def live_view(model: dict, *, key: str = "live_view", height: int = 520, on_change=None):
+    """Mount the live view; returns the component's result (.click, .view, .step,
+    .need_surface)."""
+    mount = _component()
+    callback = on_change or (lambda: None)
+    return mount(key=key, data={**model, "height": height}, default={"view": model["view"],
+                                                                        "step": model["step"]},
+                 on_click_change=callback, on_view_change=callback, on_step_change=callback,
+                 on_need_surface_change=callback)
