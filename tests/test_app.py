@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import optim_core
-from optiviz import presets, url_state
+from optiviz import live, presets, url_state
 from optiviz import scene as scenes
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -30,43 +30,41 @@ def start(query: dict | None = None) -> AppTest:
     return at
 
 
-def decode(value):
-    """Plotly 7 writes arrays as {"dtype": ..., "bdata": base64}; turn them back into arrays."""
-    if isinstance(value, dict) and "bdata" in value:
-        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        return array.reshape(value["shape"]) if "shape" in value else array
-    return np.asarray(value, dtype=float) if isinstance(value, list) else value
-
-
 def chart(at: AppTest) -> dict:
-    charts = at.get("plotly_chart")
-    assert len(charts) == 1
-    return json.loads(charts[0].proto.spec)
+    """The live view's model, as the browser receives it (the component's JSON data)."""
+    views = at.get("bidi_component")
+    assert len(views) == 1, "one live view"
+    return json.loads(views[0].proto.json)
 
 
-def path_of(spec: dict, label: str) -> np.ndarray:
-    """The (k, 2) path drawn for a run (the trace named exactly like its label, on the map)."""
-    for trace in spec["data"]:
-        if trace.get("name") == label and trace.get("xaxis", "x") == "x" and trace.get("mode", "") \
-                .startswith("lines"):
-            return np.column_stack([decode(trace["x"]), decode(trace["y"])])
-    raise AssertionError(f"no path named {label!r}: {[t.get('name') for t in spec['data']]}")
+def run_of(model: dict, label: str) -> dict:
+    for run in model["runs"]:
+        if run["label"] == label:
+            return run
+    raise AssertionError(f"no run named {label!r}: {[r['label'] for r in model['runs']]}")
 
 
-def names(spec: dict) -> set[str]:
-    return {t.get("name") for t in spec["data"]}
+def path_of(model: dict, label: str) -> np.ndarray:
+    """The (steps + 1, 2) path of a run, decoded from the model's float32 arrays."""
+    run = run_of(model, label)
+    return np.column_stack([live.decode(run["x"]), live.decode(run["y"])])
+
+
+def names(model: dict) -> set[str]:
+    return {r["label"] for r in model["runs"]}
 
 
 def test_default_scene_renders_the_race():
     at = start()
     spec = chart(at)
     assert {"SGD / GD", "Momentum", "RMSProp", "Adam"} <= names(spec)
-    assert spec["layout"]["images"], "the surface is drawn as an image under the traces"
-    assert spec["layout"]["xaxis"]["range"] == [-2.0, 2.0]
+    assert spec["surface"]["image"].startswith("data:image/png;base64,"), "the surface image"
+    assert spec["surface"]["bounds"][0] == [-2.0, 2.0]
     adam = path_of(spec, "Adam")
     np.testing.assert_allclose(adam[0], (-1.5, 2.0), atol=1e-6)
     assert len(adam) == 501                       # the default scene runs 500 steps
-    assert spec["frames"], "the race is animated"
+    assert spec["autoplay"] and spec["step"] is None, "a first visit plays the race once"
+    assert spec["view"] == "race"
     assert at.session_state["rerun_seconds"] < 30
     # The URL holds the scene from the first render on.
     scene, warnings = url_state.params_to_scene(dict(at.query_params))
@@ -93,7 +91,7 @@ def test_steps_start_and_surface_controls():
     at.sidebar.selectbox(key="surface").set_value("himmelblau").run()
     assert not at.exception
     spec = chart(at)
-    assert spec["layout"]["xaxis"]["range"] == [-5.0, 5.0]
+    assert spec["surface"]["bounds"][0] == [-5.0, 5.0]
     assert at.query_params["surface"].startswith("himmelblau")
 
 
@@ -112,22 +110,15 @@ def test_fair_comparison_shares_one_rate_and_says_so():
     at.sidebar.select_slider(key="shared_lr").set_value(0.001).run()
     captions = " ".join(c.value for c in at.caption)
     assert "one learning rate shared by all optimizers: lr = 0.001" in captions
-    at.segmented_control(key="view").set_value("Curves").run()
-    spec = chart(at)
-    lr_traces = [decode(t["y"]) for t in spec["data"]
-                 if t.get("yaxis") == "y2" and "cursor" not in t.get("name", "")]
-    assert lr_traces and all(np.allclose(y, 0.001) for y in lr_traces)
+    lr_runs = [live.decode(r["lr"]) for r in chart(at)["runs"]]
+    assert lr_runs and all(np.allclose(lr, 0.001) for lr in lr_runs)
 
 
 def test_schedule_and_noise_controls():
     at = start()
     at.sidebar.selectbox(key="schedule").set_value("cosine").run()
-    at.segmented_control(key="view").set_value("Curves").run()
-    spec = chart(at)
-    lr = [decode(t["y"]) for t in spec["data"]
-          if t.get("yaxis") == "y2" and "cursor" not in t.get("name", "")]
+    lr = [live.decode(r["lr"]) for r in chart(at)["runs"]]
     assert lr and all(y[0] > 10 * y[-1] for y in lr)      # cosine annealing towards 0
-    at.segmented_control(key="view").set_value("Race").run()
     clean = path_of(chart(at), "SGD / GD")
     at.sidebar.select_slider(key="noise").set_value(1.0).run()
     noisy = path_of(chart(at), "SGD / GD")
@@ -140,8 +131,15 @@ def test_optimizer_multiselect_and_duplicate():
     assert "Lion" in names(chart(at))
     uid = at.session_state["opt_uids"][3]
     at.sidebar.button(key=f"opt.{uid}.dup").click().run()
-    labels = {n for n in names(chart(at)) if n.startswith("Adam (lr=") and n.endswith(")")}
+    before = {r["label"]: r["color"] for r in chart(start())["runs"]}
+    runs = chart(at)["runs"]
+    labels = {r["label"] for r in runs if r["label"].startswith("Adam (lr=") and r["label"].endswith(")")}
     assert len(labels) == 2 and "Adam (lr=0.05)" in labels, labels    # labelled by what differs
+    colors = {r["label"]: r["color"] for r in runs}
+    assert colors["Adam (lr=0.05)"] == before["Adam"]       # the original keeps its colour
+    twin = (labels - {"Adam (lr=0.05)"}).pop()
+    assert colors[twin] != before["Adam"]                   # the duplicate gets its own shade
+    assert all(colors[k] == before[k] for k in ("SGD / GD", "Momentum", "RMSProp"))
     at.sidebar.multiselect(key="optimizer_set").unselect("sgd").run()
     assert "SGD / GD" not in names(chart(at))
 
@@ -156,29 +154,42 @@ def test_hyperparameter_sliders_apply():
     assert "momentum~0.5" in at.query_params["o2"]
 
 
-@pytest.mark.parametrize("view", ["Side by side", "3D", "Curves"])
-def test_every_view_renders(view):
-    at = start()
-    at.segmented_control(key="view").set_value(view).run()
-    assert not at.exception
+@pytest.mark.parametrize("view", ["side", "3d", "curves"])
+def test_the_link_opens_the_view_it_names(view):
+    at = start({"view": view})
     spec = chart(at)
-    assert spec["data"]
+    assert spec["view"] == view and spec["surface"]["mesh"]["n"] >= 20
+    assert at.query_params["view"] == view
 
 
-def test_timeline_scrubs_heads_and_table():
-    at = start()
-    slider = [s for s in at.slider if s.key and s.key.startswith("timeline")][0]
-    slider.set_value(100).run()
-    spec = chart(at)
-    heads = {t["name"]: (decode(t["x"])[0], decode(t["y"])[0]) for t in spec["data"]
-             if str(t.get("name", "")).endswith(" now")}
+def test_a_step_in_the_link_sets_the_view_and_the_table():
+    at = start({"step": "100"})
+    assert chart(at)["step"] == 100 and not chart(at)["autoplay"]
     # Independently of the app and the figures: the core's own run, 100 steps.
     adam = optim_core.run("rosenbrock", "adam", (-1.5, 2.0), 100, lr=0.05)
-    np.testing.assert_allclose(heads["Adam now"], adam.xy[100, 0], rtol=1e-6)
     table = at.dataframe[0].value
     row = table[table.iloc[:, 0] == "Adam"]
-    assert row.to_string().count(f"{adam.loss[100, 0]:.3g}") or \
-        np.isclose(float(row.filter(like="loss").iloc[0, 0]), adam.loss[100, 0], rtol=1e-3)
+    assert np.isclose(float(row.filter(like="loss").iloc[0, 0]), adam.loss[100, 0], rtol=1e-3)
+    assert at.query_params["step"] == "100"
+
+
+def test_the_surface_image_is_sent_once_per_surface():
+    at = start()
+    assert "image" in chart(at)["surface"]
+    uid = at.session_state["opt_uids"][3]
+    at.sidebar.select_slider(key=f"opt.{uid}.lr").set_value(0.01).run()
+    assert "image" not in chart(at)["surface"]            # the browser keeps it by key
+    at.sidebar.selectbox(key="surface").set_value("himmelblau").run()
+    assert chart(at)["surface"]["image"].startswith("data:image/png")
+
+
+def test_the_data_sent_per_change_is_small():
+    """6 optimizers x 1,000 steps: under 300 KB per change (the surface image aside)."""
+    entries = [{"optimizer": n} for n in ("sgd", "momentum", "rmsprop", "adam", "nadam", "adagrad")]
+    scene = scenes.normalize_scene({**scenes.default_scene(), "steps": 1000, "optimizers": entries})
+    result = scenes.compute_scene(scene)
+    assert live.model_bytes(live.view_model(result, include_surface=False)) < 300_000
+    assert live.model_bytes(live.view_model(result, include_surface=True)) < 300_000
 
 
 @pytest.mark.parametrize("key", presets.preset_keys())
@@ -190,9 +201,10 @@ def test_every_preset_runs_and_says_what_to_watch(key):
     assert any(preset.watch in i.value for i in at.info)
     scene, _ = url_state.params_to_scene(dict(at.query_params))
     assert scene == scenes.normalize_scene(preset.scene)
+    assert at.query_params["lesson"] == key                 # the link carries the lesson
     spec = chart(at)
-    drawn = [t for t in spec["data"] if str(t.get("name")).startswith(tuple(scenes.labels(scene)))]
-    assert len(drawn) >= len(scene["optimizers"])
+    assert [r["label"] for r in spec["runs"]] == scenes.labels(scene)
+    assert spec["autoplay"] >= 2, "a lesson starts with its race playing"
 
 
 @pytest.mark.parametrize("query", [
@@ -207,14 +219,18 @@ def test_malformed_link_falls_back_with_a_warning(query):
     at = start(query)
     assert at.warning, "a bad share link is reported"
     assert not at.exception
-    assert chart(at)["data"]
+    assert chart(at)["runs"]
 
 
 def test_share_link_reproduces_a_scene_exactly():
     scene = scenes.normalize_scene(presets.get_preset("schedule_settles").scene)
-    at = start(url_state.scene_to_params(scene))
+    at = start({**url_state.scene_to_params(scene), "view": "curves", "step": "42",
+                "lesson": "schedule_settles"})
     assert not at.warning
     assert json.loads(at.session_state["scene_json"]) == scene
+    assert {k: at.query_params[k] for k in ("view", "step", "lesson")} == \
+        {"view": "curves", "step": "42", "lesson": "schedule_settles"}
+    assert chart(at)["view"] == "curves" and chart(at)["step"] == 42
 
 
 def _export(at: AppTest, fmt: str, **options):

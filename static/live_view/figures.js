@@ -137,8 +137,9 @@ function lrAxis(model, domain, anchor) {
   }
   if (!(hi > 0)) { lo = 1e-3; hi = 1; }
   const a = Math.log10(lo), b = Math.log10(hi), pad = Math.max(0.15, 0.06 * (b - a));
+  // Powers of ten only once the range spans a decade (Plotly's 2 and 5 labels clutter).
   return {domain, anchor, type: "log", range: [a - pad, b + pad], title: {text: "learning rate"},
-          gridcolor: "#e5e7eb", exponentformat: "power"};
+          gridcolor: "#e5e7eb", exponentformat: "power", dtick: b - a + 2 * pad > 1.2 ? 1 : undefined};
 }
 
 function stepAxis(model, domain, anchor, title) {
@@ -164,9 +165,9 @@ function base(model) {
 
 export function build(view, model, k, ahead) {
   const data = [], map = [], layout = base(model);
+  // No mode bar and no wheel zoom: the page scrolls, and the 3-D view keeps its camera drag.
   const config = {displaylogo: false, responsive: true, scrollZoom: false, doubleClick: false,
-                  modeBarButtonsToRemove: ["toImage", "zoom2d", "pan2d", "select2d", "lasso2d",
-                                           "autoScale2d", "resetScale2d"]};
+                  displayModeBar: false};
   if (view === "race") {
     const [xa, ya] = mapAxes(model, [0, 0.56], [0, 1], "x", "y", true);
     layout.xaxis = xa; layout.yaxis = ya;
