@@ -17,11 +17,11 @@ import streamlit as st
 
 _RUN_STARTED = time.perf_counter()
 
-from optiviz import explain, export, figures, live, presets, url_state
+from optiviz import explain, export, live, presets, url_state
 from optiviz import scene as scenes
 from ui import text as ui_text
 from ui.export_panel import export_panel
-from ui.live_view import live_view
+from ui.live_view import live_view, preload_plotly
 from ui.sidebar import sidebar
 from ui.state import load_scene, on_upload
 
@@ -37,6 +37,7 @@ header[data-testid="stHeader"] {display: none;}
 [data-testid="stSidebarHeader"] {height: 2rem; min-height: 2rem;}
 </style>"""
 st.html(COMPACT_CSS)
+preload_plotly()
 
 
 # ---- cached computation (keyed on JSON text; bounded) --------------------------------------
@@ -47,14 +48,16 @@ def run_cache() -> scenes.RunCache:
     return scenes.RunCache(max_entries=256)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def compute(scene_json: str):
+    """Shared, never mutated: cached as the object (no pickling on every rerun)."""
     return scenes.compute_scene(json.loads(scene_json), cache=run_cache())
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def model_for(scene_json: str, include_surface: bool) -> dict:
-    """The live view's record of a scene (shared by every session showing it)."""
+    """The live view's record of a scene, shared by every session showing it (callers copy the
+    top level before changing a key; nothing nested is ever changed)."""
     return live.view_model(compute(scene_json), include_surface=include_surface)
 
 
@@ -146,11 +149,12 @@ if changed_view or step_now != ss.get("step"):
 
 about = presets.get_preset(lesson).lesson if lesson else f"{surface.title}: {surface.description}"
 st.caption(f"{about} {scenes.comparison_caption(scene)}")        # our own text and numbers
-table_step = ss.get("step")
-st.dataframe(figures.summary_rows(result, step=table_step), hide_index=True, width="stretch")
-export_panel(result, EXPORT_VIEWS.get(ss.get("view") or "race", "race"), table_step)
+# The live view's readout is the summary at the playhead (the JSON export has it in full).
+export_panel(result, EXPORT_VIEWS.get(ss.get("view") or "race", "race"), ss.get("step"))
 
-with st.expander("How each optimizer moves: update rules with the current values", expanded=False):
+# Drawn on demand: KaTeX and the rules would otherwise cost every page open and every change.
+if st.toggle("Show how each optimizer moves: update rules with the current values",
+             key="show_rules"):
     for run, entry in zip(result.runs, scene["optimizers"]):
         lr = scene["shared_lr"] if scene["shared_lr"] is not None else entry["lr"]
         st.markdown(f"**<span style='color:{html.escape(run.color)}'>■</span> "
@@ -169,3 +173,4 @@ with st.expander("Share and save the scene"):
 
 # The script's own rerun time, read by the tests and the benchmark (not shown to users).
 st.session_state["rerun_seconds"] = time.perf_counter() - _RUN_STARTED
+

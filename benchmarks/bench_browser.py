@@ -173,14 +173,15 @@ def drawn_count(page) -> int:
 
 
 def open_panel(page, title_regex):
+    """The sidebar expander whose title matches, opened (as a person would, then a pause)."""
     import re
-    summary = page.get_by_test_id("stSidebar").locator("summary").filter(
-        has_text=re.compile(title_regex))
-    details = summary.locator("xpath=..")
-    if not details.evaluate("d => d.open"):
-        summary.click()
-        page.wait_for_timeout(800)
-    return details
+    summary = page.locator("summary").filter(
+        has=page.get_by_test_id("stMarkdownContainer").filter(has_text=re.compile(title_regex)))
+    panel = page.get_by_test_id("stSidebar").get_by_test_id("stExpander").filter(has=summary)
+    if not panel.locator("details").evaluate("d => d.open"):
+        panel.locator("summary").click()
+        page.wait_for_timeout(1000)
+    return panel
 
 
 def measure_app(browser, url, server_pid, samples):

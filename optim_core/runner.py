@@ -181,6 +181,18 @@ def _row(v):
     return v[None, :] if isinstance(v, np.ndarray) else v
 
 
+def check_runs(surface, runs, steps) -> None:
+    """Validate what run_many would be given, without running a step (ValueError naming the
+    parameter): the scene's check on every slider move costs microseconds, not a run."""
+    surf = _resolve_surface(surface)
+    steps = check_int("steps", steps, 1, MAX_STEPS)
+    if not isinstance(runs, (list, tuple)) or not runs:
+        raise ValueError("runs must be a non-empty list of run descriptions")
+    for i, entry in enumerate(runs):
+        m = _Member(entry, steps, surf.divergence_box, f"run {i}")
+        m.spec.make({k: _row(v) for k, v in m.hp.items()}, (2, m.n))
+
+
 def run_many(surface, runs, steps) -> list[Trajectory]:
     """Advance several runs (different optimizers, settings, starts) on one surface together.
 

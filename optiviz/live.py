@@ -114,8 +114,9 @@ def view_model(result, *, include_surface: bool = True, autoplay: bool = False,
     loss_axis = figures._LossAxis(surface, runs)
     out_runs = [{"label": run.label, "color": run.color, "optimizer": run.optimizer,
                  "x": encode(r.xy[:, 0]), "y": encode(r.xy[:, 1]), "loss": encode(r.loss),
-                 "lr": encode(r.lr), "diverged_at": r.diverged}
-                for run, r in zip(result.runs, runs)]
+                 "lr": encode(r.lr), "diverged_at": r.diverged,
+                 "reached": row["reached_step"]}          # first step within tolerance, or None
+                for run, r, row in zip(result.runs, runs, result.summary)]
     return {
         "key": _key(result.scene), "steps": steps, "start": list(result.scene["start"]),
         "surface": _surface(result, include_surface),
@@ -123,6 +124,7 @@ def view_model(result, *, include_surface: bool = True, autoplay: bool = False,
         "loss_axis": {"log": loss_axis.log, "range": loss_axis.range, "title": loss_axis.title,
                       "shift": loss_axis.shift, "tiny": loss_axis.tiny},
         "zpath": _zpath(surface),
+        "tolerance": result.scene["tolerance"],
         "autoplay": bool(autoplay), "step": None if step is None else int(step),
         "view": view,
     }

@@ -268,10 +268,10 @@ def normalize_scene(scene) -> dict:
         "optimizers": [_entry(i, e) for i, e in enumerate(entries)],
     }
     optim_core.normalize_schedule(normalized["schedule"], steps)   # raises naming the schedule
-    # Every optimizer's own values go through the core's checks, one step each.
+    # Every optimizer's own values go through the core's checks (no step is run).
     for i, run in enumerate(scene_runs(normalized)):
         try:
-            optim_core.run_many(surface, [{**run, "schedule": None}], 1)
+            optim_core.check_runs(surface, [{**run, "schedule": None}], 1)
             optim_core.normalize_schedule(run["schedule"], steps)
         except ValueError as err:
             raise ValueError(f"optimizers[{i}] ({run['optimizer']}): {err}") from None
@@ -385,7 +385,18 @@ class SceneResult:
 
     @property
     def surface(self):
-        return landscapes.from_spec(self.scene["surface"])
+        # Built once per result (a Landscape computes its minima' values when made).
+        cached = self.__dict__.get("_surface")
+        if cached is None:
+            cached = landscapes.from_spec(self.scene["surface"])
+            object.__setattr__(self, "_surface", cached)
+        return cached
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_surface"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
 
 
 class RunCache:

@@ -152,7 +152,9 @@ def _run_link(params: dict) -> AppTest:
 
 def _assert_sound(at: AppTest) -> None:
     assert not at.exception, [e.message for e in at.exception]
-    assert len(at.get("plotly_chart")) + len(at.get("bidi_component")) >= 1, "no chart"
+    views = [v for v in at.get("bidi_component")
+             if v.proto.component_name == "optimizer_race_live_view"]
+    assert len(views) == 1 and json.loads(views[0].proto.json)["runs"], "no chart"
     boxes = [*at.warning, *at.error, *at.info]
     assert len(at.warning) <= 1, [w.body for w in at.warning]
     for box in boxes:

@@ -46,6 +46,8 @@ CSS = """
                    font-variant-numeric: tabular-nums;}
 .lv-readout th, .lv-readout td {padding: 1px 10px 1px 0; text-align: right;}
 .lv-readout th:nth-child(2), .lv-readout td:nth-child(2) {text-align: left;}
+.lv-plot {position: relative;}
+.lv-overlay {position: absolute; left: 0; top: 0; pointer-events: none; z-index: 2;}
 .lv-swatch {display: inline-block; width: 12px; height: 12px; border-radius: 6px;}
 """
 
@@ -70,6 +72,27 @@ def _component():
     ensure_plotly_js()
     return st.components.v2.component("optimizer_race_live_view", js=JS, css=CSS,
                                       isolate_styles=False)
+
+
+PRELOAD_JS = """
+export default function () {
+  // Start fetching and compiling plotly.js while the rest of the page renders.
+  import(new URL("app/static/live_view/plotly_loader.js", document.baseURI).href)
+    .then((m) => m.loadPlotly()).catch(() => {});
+}
+"""
+
+
+@st.cache_resource(show_spinner=False)
+def _preloader():
+    ensure_plotly_js()
+    return st.components.v2.component("optimizer_race_preload", js=PRELOAD_JS,
+                                      isolate_styles=False)
+
+
+def preload_plotly() -> None:
+    """Mount first on the page: plotly.js loads in parallel with the sidebar's first render."""
+    _preloader()(key="plotly_preload")
 
 
 def live_view(model: dict, *, key: str = "live_view", height: int = 520, on_change=None):

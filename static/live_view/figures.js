@@ -1,9 +1,9 @@
-// Plotly figures of the four views, built from the model at a step, and the per-frame update
-// of what moves. Every moving trace is listed in traceMap so a frame restyles only those.
+// Plotly figures of the four views: what stays (axes, surface image, minima, start, legend).
+// What moves is drawn by overlay.js on a canvas over the maps and curves, from `panes`; only the
+// 3-D view (WebGL) moves its own traces, listed in traceMap for frame().
 
 const INK = "#1f2933";
 const FONT = {family: "Source Sans Pro, Segoe UI, sans-serif", size: 13, color: INK};
-const AHEAD_OPACITY = 0.35;
 
 // Plotly renders a subset of HTML in names and annotations: show labels as text.
 export function plain(text) {
@@ -44,11 +44,6 @@ function head(run, k) {
 
 function upto(arr, k) { return arr.subarray(0, k + 1); }
 
-function crossAt(run, k) {
-  const gone = run.diverged != null && k >= run.diverged;
-  return gone ? {x: [run.x[run.last]], y: [run.y[run.last]]} : {x: [], y: []};
-}
-
 function surfaceImage(model, xref, yref) {
   const [[x0, x1], [y0, y1]] = model.surface.bounds;
   return {source: model.surfaceData.image, xref, yref, x: x0, y: y1, sizex: x1 - x0,
@@ -76,51 +71,16 @@ function landmarks(model, xa, ya, legend) {
   return out;
 }
 
-// The moving parts of one run on a map: path so far, head, cross once diverged.
-function mapTraces(model, run, i, k, ahead, xa, ya, legend, data, map) {
-  if (ahead) {
-    data.push({type: "scatter", mode: "lines", x: upto(run.x, run.last), y: upto(run.y, run.last),
-               xaxis: xa, yaxis: ya, showlegend: false, hoverinfo: "skip", opacity: AHEAD_OPACITY,
-               line: {color: run.color, width: 2, dash: "dot"}});
-  }
-  const at = Math.min(k, run.last);
-  map.push({kind: "path", run: i, index: data.length});
-  data.push({type: "scatter", mode: "lines", name: plain(run.label), legendgroup: `r${i}`,
-             x: upto(run.x, at), y: upto(run.y, at), xaxis: xa, yaxis: ya, showlegend: legend,
-             hoverinfo: "skip", line: {color: run.color, width: 3}});
-  const h = head(run, k);
-  map.push({kind: "head", run: i, index: data.length});
-  data.push({type: "scatter", mode: "markers", x: h.x, y: h.y, xaxis: xa, yaxis: ya,
-             legendgroup: `r${i}`, showlegend: false, hoverinfo: "skip",
-             marker: {size: 14, color: run.color, line: {color: "white", width: 2.5}}});
-  if (run.diverged != null) {
-    const c = crossAt(run, k);
-    map.push({kind: "cross", run: i, index: data.length});
-    data.push({type: "scatter", mode: "markers", x: c.x, y: c.y, xaxis: xa, yaxis: ya,
-               legendgroup: `r${i}`, showlegend: false, hoverinfo: "skip",
-               marker: {symbol: "x", size: 18, color: run.color, line: {color: "white", width: 1.5}}});
-  }
+// A run's legend entry: the line itself is drawn on the overlay (overlay.js).
+// Plotly draws the axes of a subplot only when a trace lives on it.
+function anchor(xa, ya) {
+  return {type: "scatter", mode: "lines", x: [null], y: [null], xaxis: xa, yaxis: ya,
+          showlegend: false, hoverinfo: "skip"};
 }
 
-// Loss and lr curves up to the step, with a cursor dot at the step.
-function curveTraces(model, k, xa, ya, xb, yb, data, map, legend) {
-  const idx = steps(model);
-  model.runs.forEach((run, i) => {
-    const at = Math.min(k, run.last);
-    map.push({kind: "loss", run: i, index: data.length});
-    data.push({type: "scatter", mode: "lines", x: upto(idx, at), y: upto(lossOf(model, run), at),
-               xaxis: xa, yaxis: ya, name: plain(run.label), legendgroup: `r${i}`,
-               showlegend: legend, hoverinfo: "skip", line: {color: run.color, width: 2.5}});
-    map.push({kind: "lossHead", run: i, index: data.length});
-    data.push({type: "scatter", mode: "markers", x: [at], y: [lossOf(model, run)[at]],
-               xaxis: xa, yaxis: ya, showlegend: false, hoverinfo: "skip", legendgroup: `r${i}`,
-               marker: {size: 9, color: run.color, line: {color: "white", width: 1.5}}});
-    const lrAt = Math.max(0, Math.min(k, run.last, run.lr.length) - 1);
-    map.push({kind: "lr", run: i, index: data.length});
-    data.push({type: "scatter", mode: "lines", x: idx.subarray(1, lrAt + 2),
-               y: run.lr.subarray(0, lrAt + 1), xaxis: xb, yaxis: yb, showlegend: false,
-               hoverinfo: "skip", legendgroup: `r${i}`, line: {color: run.color, width: 2.5, shape: "hv"}});
-  });
+function legendEntry(run, i) {
+  return {type: "scatter", mode: "lines", name: plain(run.label), x: [null], y: [null],
+          legendgroup: `r${i}`, hoverinfo: "skip", line: {color: run.color, width: 3}};
 }
 
 function lossAxis(model, domain, anchor, title) {
@@ -159,7 +119,8 @@ function mapAxes(model, xdom, ydom, xname, yname, titles) {
 function base(model) {
   return {font: FONT, paper_bgcolor: "white", plot_bgcolor: "white", dragmode: false,
           hovermode: false, margin: {l: 50, r: 12, t: 40, b: 40}, uirevision: model.surface.key,
-          legend: {orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: {size: 13}},
+          legend: {orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: {size: 13},
+                   itemclick: false, itemdoubleclick: false},
           showlegend: true};
 }
 
@@ -168,6 +129,10 @@ export function build(view, model, k, ahead) {
   // No mode bar and no wheel zoom: the page scrolls, and the 3-D view keeps its camera drag.
   const config = {displaylogo: false, responsive: true, scrollZoom: false, doubleClick: false,
                   displayModeBar: false};
+  const panes = [];
+  steps(model);
+  model.runs.forEach((run) => lossOf(model, run));
+  const all = model.runs.map((_, i) => i);
   if (view === "race") {
     const [xa, ya] = mapAxes(model, [0, 0.56], [0, 1], "x", "y", true);
     layout.xaxis = xa; layout.yaxis = ya;
@@ -176,9 +141,11 @@ export function build(view, model, k, ahead) {
     layout.yaxis2 = lossAxis(model, [0.56, 1], "x2");
     layout.xaxis3 = stepAxis(model, [0.66, 1], "y3", true);
     layout.yaxis3 = lrAxis(model, [0, 0.42], "x3");
-    model.runs.forEach((run, i) => mapTraces(model, run, i, k, ahead, "x", "y", true, data, map));
+    model.runs.forEach((run, i) => data.push(legendEntry(run, i)));
     data.push(...landmarks(model, "x", "y", true));
-    curveTraces(model, k, "x2", "y2", "x3", "y3", data, map, false);
+    data.push(anchor("x2", "y2"), anchor("x3", "y3"));
+    panes.push({x: "x", y: "y", kind: "map", runs: all}, {x: "x2", y: "y2", kind: "loss", runs: all},
+               {x: "x3", y: "y3", kind: "lr", runs: all});
   } else if (view === "side") {
     const n = model.runs.length, cols = n <= 2 ? n : n <= 4 ? 2 : 3, rows = Math.ceil(n / cols);
     const gapX = 0.04, gapY = 0.1;
@@ -196,8 +163,8 @@ export function build(view, model, k, ahead) {
       layout.annotations.push({text: `<b>${plain(run.label)}</b>`, showarrow: false, xref: "paper",
                                yref: "paper", x: (xdom[0] + xdom[1]) / 2, y: ydom[1] + 0.01,
                                yanchor: "bottom", font: {size: 13, color: run.color}});
-      mapTraces(model, run, i, k, ahead, `x${s}`, `y${s}`, false, data, map);
       data.push(...landmarks(model, `x${s}`, `y${s}`, false));
+      panes.push({x: `x${s}`, y: `y${s}`, kind: "map", runs: [i]});
     });
   } else if (view === "3d") {
     const mesh = model.surfaceData.mesh, n = mesh.n, [[x0, x1], [y0, y1]] = model.surface.bounds;
@@ -230,9 +197,11 @@ export function build(view, model, k, ahead) {
     layout.yaxis = lossAxis(model, [0.56, 1], "x");
     layout.xaxis2 = stepAxis(model, [0, 1], "y2", true);
     layout.yaxis2 = lrAxis(model, [0, 0.42], "x2");
-    curveTraces(model, k, "x", "y", "x2", "y2", data, map, true);
+    model.runs.forEach((run, i) => data.push(legendEntry(run, i)));
+    data.push(anchor("x2", "y2"));
+    panes.push({x: "x", y: "y", kind: "loss", runs: all}, {x: "x2", y: "y2", kind: "lr", runs: all});
   }
-  return {data, layout, config, traceMap: map};
+  return {data, layout, config, traceMap: map, panes};
 }
 
 function decodeGrid(text, n) {
@@ -242,27 +211,18 @@ function decodeGrid(text, n) {
   return rows;
 }
 
-// What moves at step k: new x/y(/z) arrays for the traces in traceMap.
+// What moves at step k in the 3-D view (a WebGL scene: no overlay): new x/y/z arrays.
 export function frame(view, model, k, ahead, traceMap) {
   const xs = [], ys = [], zs = [], indices = [];
-  const idx = steps(model);
   for (const t of traceMap) {
-    const run = model.runs[t.run], at = Math.min(k, run.last);
-    let x, y, z;
-    if (t.kind === "path") { x = upto(run.x, at); y = upto(run.y, at); }
-    else if (t.kind === "head") { const h = head(run, k); x = h.x; y = h.y; }
-    else if (t.kind === "cross") { const c = crossAt(run, k); x = c.x; y = c.y; }
-    else if (t.kind === "loss") { x = upto(idx, at); y = upto(lossOf(model, run), at); }
-    else if (t.kind === "lossHead") { x = [at]; y = [lossOf(model, run)[at]]; }
-    else if (t.kind === "lr") {
-      const lrAt = Math.max(0, Math.min(k, run.last, run.lr.length) - 1);
-      x = idx.subarray(1, lrAt + 2); y = run.lr.subarray(0, lrAt + 1);
-    } else if (t.kind === "path3d") { x = upto(run.x, at); y = upto(run.y, at); z = upto(zOf(model, run), at); }
-    else if (t.kind === "head3d") { const h = head(run, k); x = h.x; y = h.y; z = h.x.length ? [zOf(model, run)[h.at]] : []; }
-    xs.push(x); ys.push(y); indices.push(t.index);
-    if (z) zs.push(z);
+    const run = model.runs[t.run], at = Math.min(k, run.last), zz = zOf(model, run);
+    if (t.kind === "path3d") {
+      xs.push(upto(run.x, at)); ys.push(upto(run.y, at)); zs.push(upto(zz, at));
+    } else {
+      const h = head(run, k);
+      xs.push(h.x); ys.push(h.y); zs.push(h.x.length ? [zz[h.at]] : []);
+    }
+    indices.push(t.index);
   }
-  const update = {x: xs, y: ys};
-  if (zs.length === xs.length && zs.length) update.z = zs;
-  return {update, indices};
+  return {update: {x: xs, y: ys, z: zs}, indices};
 }

@@ -10,6 +10,7 @@
 import { loadPlotly } from "./plotly_loader.js";
 import { decodeRun, fmt, lossY } from "./data.js";
 import * as figures from "./figures.js";
+import { Overlay } from "./overlay.js";
 
 const PLAY_SECONDS = 8;                       // a whole race at 1x
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
@@ -93,6 +94,7 @@ class LiveView {
 
   async update(data) {
     if (!data || !data.runs) return;
+    const arrived = performance.now();
     const sameScene = this.model && this.model.key === data.key;
     if (data.surface.image) surfaces.set(data.surface.key, {image: data.surface.image, mesh: data.surface.mesh});
     if (!surfaces.has(data.surface.key)) {       // the server thought we had it
@@ -113,8 +115,11 @@ class LiveView {
     } else {
       this.step = Math.min(this.step, data.steps);
     }
+    const decoded = performance.now();
     this.Plotly = await loadPlotly();
+    const loaded = performance.now();
     await this.render();
+    this.timing = {arrived, decodeMs: decoded - arrived, plotlyAt: loaded, drawnAt: performance.now()};
     if (data.autoplay && (first || !sameScene) && data.autoplay !== this.autoplayed) {
       this.autoplayed = data.autoplay;
       this.seek(0, false);
@@ -125,11 +130,20 @@ class LiveView {
   // ---- drawing -----------------------------------------------------------------------------
 
   async render() {
+    const t0 = performance.now();
     const fig = figures.build(this.view, this.model, this.step, this.ahead);
     this.traceMap = fig.traceMap;
+    this.panes = fig.panes;
     await this.Plotly.react(this.plot, fig.data, fig.layout, fig.config);
+    if (!this.overlay) {
+      this.overlay = new Overlay(this.plot);
+      // Plotly re-lays out on resize: the overlay follows it.
+      this.plot.on("plotly_afterplot", () => this.drawOverlay());
+    }
     if (!this.plot.__clickBound) this.bindClick();
+    this.drawOverlay();
     this.drawn += 1;
+    this.lastRenderMs = performance.now() - t0;
     this.afterDraw();
   }
 
@@ -141,10 +155,25 @@ class LiveView {
   drawStep() {
     // A frame: only what moves (paths up to the playhead, heads, cursors) is restyled.
     const t0 = performance.now();
-    const upd = figures.frame(this.view, this.model, this.step, this.ahead, this.traceMap);
-    if (upd.indices.length) this.Plotly.restyle(this.plot, upd.update, upd.indices);
+    if (this.view === "3d") {
+      const upd = figures.frame(this.view, this.model, this.step, this.ahead, this.traceMap);
+      if (upd.indices.length) this.Plotly.restyle(this.plot, upd.update, upd.indices);
+    } else {
+      this.drawOverlay();
+    }
     this.lastFrameMs = performance.now() - t0;
     this.afterDraw();
+  }
+
+  drawOverlay() {
+    if (!this.overlay || !this.model) return;
+    this.overlayState = this.overlay.draw(this.model, this.view === "3d" ? [] : this.panes,
+                                          this.step, this.ahead);
+  }
+
+  // What is drawn at the playhead, per run (for tests): points, last point, head, cursor.
+  snapshot() {
+    return this.overlayState;
   }
 
   afterDraw() {
@@ -163,14 +192,19 @@ class LiveView {
   }
 
   fillReadout() {
-    const k = this.step, m = this.model;
-    const rows = [["", "run", "step", "loss", "x", "y", "lr"]];
+    // The runs at the playhead: where each is, how far from the nearest minimum, and whether it
+    // has reached one (loss within the scene's tolerance) or diverged by this step.
+    const k = this.step, m = this.model, minima = m.surface.minima;
+    const rows = [["", "run", "step", "loss", "x", "y", "lr", "to nearest min", "reached"]];
     for (const run of m.runs) {
       const gone = run.diverged != null && k >= run.diverged;
       const at = Math.min(k, run.last);
       const lr = k > 0 ? run.lr[Math.min(k, run.lr.length) - 1] : run.lr[0];
+      const dist = minima.length ? Math.min(...minima.map(([a, b]) => Math.hypot(run.x[at] - a, run.y[at] - b))) : NaN;
+      const reached = run.reached != null && run.reached <= k ? `at step ${run.reached}` : "not yet";
       rows.push([run.color, run.label, gone ? `diverged at ${run.diverged}` : String(k),
-                 fmt(run.loss[at]), fmt(run.x[at]), fmt(run.y[at]), gone ? "–" : fmt(lr)]);
+                 fmt(run.loss[at]), fmt(run.x[at]), fmt(run.y[at]), gone ? "–" : fmt(lr),
+                 fmt(dist), gone ? "–" : reached]);
     }
     const table = document.createElement("table");
     rows.forEach((cells, i) => {
@@ -240,12 +274,27 @@ class LiveView {
   }
 
   report() {
-    // The view and the step where the timeline stopped go to the server (URL, table, export).
-    if (!this.setStateValue || this.playing) return;
+    // The view and the step where the timeline stopped go to the server (URL, table, export),
+    // once the user has paused for a moment: stepping with the keys sends nothing per step.
+    clearTimeout(this.reportTimer);
+    this.reportTimer = setTimeout(() => this.sendReport(), 600);
+  }
+
+  sendReport() {
+    if (!this.setStateValue || this.playing || !this.model) return;
     const step = this.step >= this.model.steps ? null : this.step;
     if (this.reported.view !== this.view) this.setStateValue("view", this.view);
     if (this.reported.step !== step) this.setStateValue("step", step);
     this.reported = {view: this.view, step};
+  }
+
+  // This page's link with the view and step on screen now (the server fills in the rest).
+  link() {
+    const url = new URL(window.location.href);
+    if (this.view === "race") url.searchParams.delete("view"); else url.searchParams.set("view", this.view);
+    if (this.step >= this.model.steps) url.searchParams.delete("step");
+    else url.searchParams.set("step", String(this.step));
+    return url.href;
   }
 
   onKey(e) {
@@ -275,7 +324,7 @@ class LiveView {
   }
 
   async copyLink() {
-    const link = window.location.href;
+    const link = this.link();
     try {
       await navigator.clipboard.writeText(link);
     } catch (err) {                              // no clipboard API (plain http): select it

@@ -41,17 +41,10 @@ MAP_JS = """() => {
 }"""
 
 STATE_JS = """() => {
-  const v = window.__liveView, gd = v.plot;
-  const runs = v.model.runs.map((r, i) => {
-    const path = v.traceMap.find((t) => t.kind === 'path' && t.run === i);
-    const head = v.traceMap.find((t) => t.kind === 'head' && t.run === i);
-    const cursor = v.traceMap.find((t) => t.kind === 'lossHead' && t.run === i);
-    if (!path || !head || !cursor) return {label: r.label};     // a view without a map
-    const p = gd.data[path.index], h = gd.data[head.index], c = gd.data[cursor.index];
-    return {label: r.label, n: p.x.length, last: [p.x[p.x.length - 1], p.y[p.y.length - 1]],
-            head: [h.x[0], h.y[0]], cursor: c.x[0],
-            xs: Array.from(r.x), ys: Array.from(r.y)};
-  });
+  const v = window.__liveView, drawn = v.snapshot() || [];
+  const runs = v.model.runs.map((r, i) => ({label: r.label, n: drawn[i].points,
+    last: drawn[i].last, head: drawn[i].head, cursor: drawn[i].cursor,
+    xs: Array.from(r.x), ys: Array.from(r.y)}));
   const cells = Array.from(document.querySelectorAll('[data-testid=live-view] .lv-readout tr'))
     .slice(1).map((tr) => tr.children[2].textContent);
   return {step: Number(v.root.getAttribute('data-step')), scrub: Number(v.scrub.value),
