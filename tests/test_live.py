@@ -1,0 +1,65 @@
+"""The live view's model (optiviz.live): what the browser draws equals the core's runs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+import optim_core
+from optiviz import live
+from optiviz import scene as scenes
+
+
+def _model(scene, **kw):
+    return live.view_model(scenes.compute_scene(scenes.normalize_scene(scene)), **kw)
+
+
+def test_positions_losses_and_rates_are_the_cores_to_float32():
+    model = _model(scenes.default_scene())
+    adam = optim_core.run("rosenbrock", "adam", (-1.5, 2.0), 500, lr=0.05)   # independent run
+    run = next(r for r in model["runs"] if r["optimizer"] == "adam")
+    np.testing.assert_allclose(live.decode(run["x"]), adam.xy[:, 0, 0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(live.decode(run["y"]), adam.xy[:, 0, 1], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(live.decode(run["loss"]), adam.loss[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(live.decode(run["lr"]), adam.lr[:, 0], rtol=1e-6)
+    assert run["diverged_at"] is None and model["steps"] == 500
+
+
+def test_a_diverged_run_is_nan_from_its_step_and_says_where():
+    scene = {**scenes.default_scene(), "optimizers": [{"optimizer": "sgd", "lr": 1.0}]}
+    model = _model(scene)
+    run = model["runs"][0]
+    d = run["diverged_at"]
+    ref = optim_core.run("rosenbrock", "sgd", (-1.5, 2.0), 500, lr=1.0)
+    assert d == int(ref.diverged_at[0]) and d > 0
+    x = live.decode(run["x"])
+    assert np.isnan(x[d:]).all() and np.isfinite(x[:d]).all()
+    json.dumps(model, allow_nan=False)               # NaN travels inside the base64, not as JSON
+
+
+def test_the_surface_travels_only_when_asked():
+    with_image = _model(scenes.default_scene())
+    without = _model(scenes.default_scene(), include_surface=False)
+    assert with_image["surface"]["image"].startswith("data:image/png;base64,")
+    assert "image" not in without["surface"] and "mesh" not in without["surface"]
+    assert with_image["surface"]["key"] == without["surface"]["key"]
+    assert with_image["surface"]["minima"] == [[1.0, 1.0]] and with_image["surface"]["global"] == [True]
+
+
+def test_the_3d_mesh_is_the_surface_heights():
+    model = _model(scenes.default_scene())
+    mesh = model["surface"]["mesh"]
+    z = live.decode(mesh["z"]).reshape(mesh["n"], mesh["n"])
+    lo, hi = mesh["zrange"]
+    assert lo <= z.min() and z.max() <= hi + 1e-6
+    # the lowest row of the mesh runs along y = -1 where Rosenbrock is high; the valley floor
+    # y = x^2 is lower than the corners
+    assert z[0, 0] > z[mesh["n"] // 3, mesh["n"] // 2]
+
+
+def test_size_budget_for_six_optimizers_and_1000_steps():
+    entries = [{"optimizer": n} for n in ("sgd", "momentum", "rmsprop", "adam", "nadam", "lion")]
+    scene = {**scenes.default_scene(), "steps": 1000, "optimizers": entries}
+    assert live.model_bytes(_model(scene, include_surface=False)) < 300_000
+    assert live.model_bytes(_model(scene)) < 300_000
