@@ -372,13 +372,15 @@ def export(result, fmt: str, *, view: str = "race", step=None, scale=None, frame
         data = animation.gif_bytes(result, **kwargs) if fmt == "gif" else \
             animation.mp4_bytes(result, **kwargs)
         return data, f.mime, name
-    if fmt == "html":
-        dw, dh = VIEW_SIZE[view_key]
-        frames = _int_option("frames", frames, 0, 1000)
-        fig = view_figure(result, view_key, step=step, frames=0 if view_key == "3d" else frames,
-                          width=width, height=height, caption=caption)
-        title = f"optiviz: {result.surface.title}"
-        return interactive_html(fig, title=title).encode("utf-8"), f.mime, name
+    if fmt == "html":          # the app's live view, offline: timeline, views, readout
+        from .live_html import live_html
+
+        live_view = {"race": "race", "panels": "side", "3d": "3d", "curves": "curves"}[view_key]
+        total = _total_steps(result)
+        at = None if step is None else _int_option("step", step, 0, total)
+        page = live_html(result, view=live_view, step=None if at == total else at,
+                         height=_int_option("height", height or 560, 200, 4000))
+        return page.encode("utf-8"), f.mime, name
     if fmt == "csv":
         return trajectories_csv(result).encode("utf-8"), f.mime, name
     if fmt == "json":

@@ -137,7 +137,7 @@ def test_text_formats_and_scene_flags(tmp_path):
                cwd=tmp_path, env=env)
     assert proc.returncode == 0
     html = (tmp_path / "view.html").read_text()
-    assert "Plotly.newPlot" in html and "<script src=" not in html
+    assert "mountLiveView(" in html and "<script src=" not in html
     # standard output
     proc = run("export", "--format", "csv", "--out", "-", "--steps", "5", cwd=tmp_path, env=env)
     assert proc.returncode == 0

@@ -26,30 +26,7 @@ export default async function (component) {
 }
 """
 
-CSS = """
-.lv-root {outline: none; font-family: "Source Sans Pro", "Segoe UI", sans-serif; color: #1f2933;}
-.lv-root:focus-visible {box-shadow: 0 0 0 2px #ff4b4b55; border-radius: 6px;}
-.lv-bar, .lv-timeline {display: flex; gap: 4px; align-items: center; flex-wrap: wrap;}
-.lv-timeline {margin-top: 2px;}
-.lv-btn {font: inherit; font-size: 14px; padding: 2px 9px; border: 1px solid #d0d4da;
-         background: white; border-radius: 6px; cursor: pointer; color: inherit; min-height: 30px;}
-.lv-btn:hover {border-color: #ff4b4b;}
-.lv-btn.lv-on {background: #ff4b4b; color: white; border-color: #ff4b4b;}
-.lv-play {min-width: 44px; font-weight: 600;}
-.lv-copy {margin-left: auto;}
-.lv-scrub {flex: 1 1 160px; min-width: 120px; accent-color: #ff4b4b;}
-.lv-counter {font-variant-numeric: tabular-nums; min-width: 110px; font-weight: 600;}
-.lv-speeds {display: inline-flex; gap: 2px;}
-.lv-speeds .lv-btn {padding: 2px 6px; font-size: 13px;}
-.lv-ahead {font-size: 13px; white-space: nowrap;}
-.lv-readout table {border-collapse: collapse; font-size: 13px; margin-top: 4px;
-                   font-variant-numeric: tabular-nums;}
-.lv-readout th, .lv-readout td {padding: 1px 10px 1px 0; text-align: right;}
-.lv-readout th:nth-child(2), .lv-readout td:nth-child(2) {text-align: left;}
-.lv-plot {position: relative;}
-.lv-overlay {position: absolute; left: 0; top: 0; pointer-events: none; z-index: 2;}
-.lv-swatch {display: inline-block; width: 12px; height: 12px; border-radius: 6px;}
-"""
+CSS = (STATIC / "live_view" / "live_view.css").read_text(encoding="utf-8")
 
 
 def ensure_plotly_js() -> None:

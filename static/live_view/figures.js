@@ -85,8 +85,10 @@ function legendEntry(run, i) {
 
 function lossAxis(model, domain, anchor, title) {
   const a = model.loss_axis;
+  const decades = a.log ? a.range[1] - a.range[0] : 0;
   return {domain, anchor, type: a.log ? "log" : "linear", range: a.range, title: {text: title || a.title},
-          gridcolor: "#e5e7eb", zeroline: false, exponentformat: "power"};
+          gridcolor: "#e5e7eb", zeroline: false, exponentformat: "power",
+          dtick: decades > 1.2 ? 1 : undefined};
 }
 
 function lrAxis(model, domain, anchor) {
@@ -187,10 +189,12 @@ export function build(view, model, k, ahead) {
                  showlegend: false, hoverinfo: "skip",
                  marker: {size: 6, color: run.color, line: {color: "white", width: 2}}});
     });
+    // Seen from the front and above, the valleys open towards the viewer and the paths on
+    // their floors stay in sight.
     layout.scene = {xaxis: {title: {text: "x"}, range: [x0, x1]}, yaxis: {title: {text: "y"}, range: [y0, y1]},
-                    zaxis: {title: {text: mesh.ztitle}, range: mesh.zrange},
-                    aspectmode: "manual", aspectratio: {x: 1, y: 1, z: 0.6},
-                    camera: {eye: {x: -0.9, y: -1.5, z: 1.6}}};
+                    zaxis: {title: {text: mesh.ztitle.split(",")[0]}, range: mesh.zrange, nticks: 4},
+                    aspectmode: "manual", aspectratio: {x: 1, y: (y1 - y0) / (x1 - x0), z: 0.45},
+                    camera: {eye: {x: -0.45, y: -1.45, z: 1.55}}};
     layout.margin = {l: 0, r: 0, t: 30, b: 0};
   } else {                                        // curves
     layout.xaxis = stepAxis(model, [0, 1], "y", false);

@@ -254,3 +254,32 @@ def test_copied_link_reopens_the_same_view_step_and_lesson(browser, app_server, 
         other.screenshot(path=str(screenshots / "reopened_link.png"))
     finally:
         page.context.close()
+
+
+def test_the_html_export_is_the_live_view_offline(browser, screenshots, tmp_path):
+    """The exported HTML file plays and steps from file:// with no server and no network."""
+    from optiviz import export
+    from optiviz import scene as scenes
+
+    result = scenes.compute_scene(scenes.normalize_scene(scenes.default_scene()))
+    data, _, _ = export.export(result, "html", view="race")
+    path = tmp_path / "race.html"
+    path.write_bytes(data)
+    context = browser.new_context(viewport={"width": 1100, "height": 800}, offline=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_selector(f"{VIEW}[data-playing='1']", timeout=30_000)    # it plays...
+        page.wait_for_selector(f"{VIEW}[data-playing='0']", timeout=60_000)    # ...to the end
+        seek(page, 60)
+        s = state(page)
+        assert s["step"] == 60 and all(r["n"] == 61 for r in s["runs"])
+        page.get_by_role("button", name="3D", exact=True).click()
+        page.wait_for_selector(f"{VIEW}[data-view='3d']", timeout=10_000)
+        assert page.locator(VIEW).get_attribute("data-step") == "60"       # the view keeps the step
+        page.screenshot(path=str(screenshots / "html_export_3d.png"))
+        assert not errors, errors
+    finally:
+        context.close()
