@@ -125,16 +125,23 @@ def idle(page, ms=600):
     page.wait_for_timeout(ms)
 
 
-def measure_floor(browser, url, samples):
+def page_opens(browser, url, ready, times=3) -> list[float]:
+    """ms from navigation to `ready(page)` returning, each in a fresh browser context."""
     opens = []
-    for _ in range(3):
+    for _ in range(times):
         context = browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
         t0 = time.perf_counter()
         page.goto(url)
-        page.get_by_text("value is 500").wait_for(timeout=60_000)
+        ready(page)
         opens.append((time.perf_counter() - t0) * 1000)
         context.close()
+    return opens
+
+
+def measure_floor(browser, url, samples):
+    opens = page_opens(browser, url,
+                       lambda page: page.get_by_text("value is 500").wait_for(timeout=60_000))
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.add_init_script(INSTRUMENT)
@@ -185,16 +192,9 @@ def open_panel(page, title_regex):
 
 
 def measure_app(browser, url, server_pid, samples):
-    opens = []
-    for _ in range(3):
-        context = browser.new_context(viewport=VIEWPORT)
-        page = context.new_page()
-        t0 = time.perf_counter()
-        page.goto(url)
-        page.wait_for_function("""() => { const el = document.querySelector('[data-testid=live-view]');
-            return el && Number(el.getAttribute('data-drawn') || 0) >= 1; }""", timeout=60_000)
-        opens.append((time.perf_counter() - t0) * 1000)
-        context.close()
+    opens = page_opens(browser, url, lambda page: page.wait_for_function(
+        """() => { const el = document.querySelector('[data-testid=live-view]');
+            return el && Number(el.getAttribute('data-drawn') || 0) >= 1; }""", timeout=60_000))
 
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
