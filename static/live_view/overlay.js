@@ -51,30 +51,43 @@ export class Overlay {
       ctx.beginPath();
       ctx.rect(...f.rect);
       ctx.clip();
-      for (const i of pane.runs) {
-        const run = model.runs[i], at = Math.min(k, run.last);
-        const gone = run.diverged != null && k >= run.diverged;
-        if (pane.kind === "map") {
-          if (ahead) polyline(ctx, f, run.x, run.y, 0, run.last, run.color, 2, AHEAD_ALPHA, [4, 4]);
-          polyline(ctx, f, run.x, run.y, 0, at, run.color, 3, 1);
-          if (gone) cross(ctx, f.px(run.x[run.last]), f.py(run.y[run.last]), run.color);
-          else dot(ctx, f.px(run.x[at]), f.py(run.y[at]), 7, run.color, 2.5);
-          Object.assign(drawn[i], {points: at + 1, last: [run.x[at], run.y[at]],
-                                   head: gone ? null : [run.x[at], run.y[at]]});
-        } else if (pane.kind === "loss") {
-          if (ahead) polyline(ctx, f, model.idx, run.lossY, 0, run.last, run.color, 1.5, AHEAD_ALPHA, [3, 3]);
-          polyline(ctx, f, model.idx, run.lossY, 0, at, run.color, 2.5, 1);
-          dot(ctx, f.px(at), f.py(run.lossY[at]), 4.5, run.color, 1.5);
-          drawn[i].cursor = at;
-        } else if (pane.kind === "lr") {
-          const n = Math.max(0, Math.min(k, run.last, run.lr.length) - 1);
-          stairs(ctx, f, run.lr, n, run.color);
-          if (k > 0) dot(ctx, f.px(n + 1), f.py(run.lr[n]), 4.5, run.color, 1.5);
-        }
+      // Every line first, then every head on top, so no run's path hides another's head.
+      for (const pass of ["lines", "heads"]) {
+        for (const i of pane.runs) this.drawRun(ctx, f, pane.kind, pass, model.runs[i], k, ahead,
+                                                model, drawn[i]);
       }
       ctx.restore();
     }
     return drawn;
+  }
+
+  drawRun(ctx, f, kind, pass, run, k, ahead, model, out) {
+    const at = Math.min(k, run.last), gone = run.diverged != null && k >= run.diverged;
+    const lines = pass === "lines";
+    if (kind === "map") {
+      if (lines) {
+        if (ahead) polyline(ctx, f, run.x, run.y, 0, run.last, run.color, 2, AHEAD_ALPHA, [4, 4]);
+        polyline(ctx, f, run.x, run.y, 0, at, run.color, 3, 1);
+      } else if (gone) {
+        cross(ctx, f.px(run.x[run.last]), f.py(run.y[run.last]), run.color);
+      } else {
+        dot(ctx, f.px(run.x[at]), f.py(run.y[at]), 7, run.color, 2.5);
+      }
+      Object.assign(out, {points: at + 1, last: [run.x[at], run.y[at]],
+                          head: gone ? null : [run.x[at], run.y[at]]});
+    } else if (kind === "loss") {
+      if (lines) {
+        if (ahead) polyline(ctx, f, model.idx, run.lossY, 0, run.last, run.color, 1.5, AHEAD_ALPHA, [3, 3]);
+        polyline(ctx, f, model.idx, run.lossY, 0, at, run.color, 2.5, 1);
+      } else {
+        dot(ctx, f.px(at), f.py(run.lossY[at]), 4.5, run.color, 1.5);
+      }
+      out.cursor = at;
+    } else if (kind === "lr") {
+      const n = Math.max(0, Math.min(k, run.last, run.lr.length) - 1);
+      if (lines) stairs(ctx, f, run.lr, n, run.color);
+      else if (k > 0) dot(ctx, f.px(n + 1), f.py(run.lr[n]), 4.5, run.color, 1.5);
+    }
   }
 }
 
