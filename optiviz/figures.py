@@ -1,23 +1,25 @@
-"""Figures: pure functions from a computed scene (``scene.SceneResult``) to plotly figures.
+"""Figures: pure functions from a computed scene to plotly figures, for the PNG/SVG exports.
 
     >>> from optiviz import scene, figures
     >>> result = scene.compute_scene(scene.normalize_scene(scene.default_scene()))
     >>> fig = figures.race_figure(result, step=120)      # map + loss + lr, animated
 
-Every figure function takes the same keywords in the same order: ``step`` (the step shown
-initially, default the last), ``frames`` (the most animation frames, 0 for none), ``template``,
-``width``, ``height``, then ``caption`` (True: ``scene.comparison_caption``; a string; or None).
+Every figure function reads the scene's one record (``scene_record.of``: runs, surface, axes) and
+takes a ``scene.SceneResult`` or that ``SceneRecord``, then the same keywords in the same order:
+``step`` (the step shown initially, default the last), ``frames`` (the most animation frames, 0
+for none), ``template``, ``width``, ``height``, then ``caption`` (True:
+``scene.comparison_caption``; a string; or None).
 
-The surface is a PNG in ``layout.images``, never a contour/heatmap trace: plotly.js drops those
-when an animation starts, an image stays. Its level lines are drawn into the PNG (numpy), so they
-survive animation too. Animation frames carry only what moves (heads on the map, cursor and dots
-on the curves), never whole paths, so the JSON stays small (see ``race_figure``).
+The surface is a PNG in ``layout.images`` (``optiviz.surface_image``), never a contour/heatmap
+trace: plotly.js drops those when an animation starts, an image stays. Its level lines are drawn
+into the PNG (numpy), so they survive animation too. Animation frames carry only what moves
+(heads on the map, cursor and dots on the curves), never whole paths, so the JSON stays small
+(see ``race_figure``).
 
-Trace names other code relies on (optiviz.animation redraws the race from them): per run
-"<label>" (its path up to `step`; the loss and lr curves carry the same name), "<label> halo",
-"<label> ahead" (dotted, after `step`), "<label> now" (the head), "<label> diverged" (the X);
-then "click grid" (invisible, for st.plotly_chart(on_select=...)), "global minimum",
-"local minimum", "start", "loss cursor", "lr cursor".
+The race's parts are also public, for optiviz.animation, which draws the same race frame by frame
+(by role, never by trace name): ``race_figure(..., moving=False)`` is its still background,
+``path_lines``, ``head_trace``, ``end_trace``, ``landmark_traces`` and ``moving_traces`` style
+what it draws over it. Trace names are what the legend and hover show.
 
 Figures are assembled from plain dicts without plotly.py's validation (see ``_figure``; the
 tests re-validate every kind). Nothing here imports Streamlit or changes plotly's defaults.
@@ -25,229 +27,33 @@ tests re-validate every kind). Nothing here imports Streamlit or changes plotly'
 
 from __future__ import annotations
 
-import base64
-import functools
-import io
 import math
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 from _plotly_utils.utils import convert_to_base64
-from PIL import Image
 
 from . import scene as _scene
+from . import scene_record as _record
+from .scene_record import RunRecord, SceneRecord
+from .surface_image import LEVELS, SURFACE_COLORS, colorscale, surface_image
+from .surface_image import scale as surface_scale
 
 __all__ = ["surface_image", "race_figure", "panels_figure", "surface3d_figure", "curves_figure",
-           "summary_rows", "frame_steps", "SURFACE_COLORS", "INK"]
+           "summary_rows", "frame_steps", "path_lines", "head_trace", "end_trace",
+           "landmark_traces", "moving_traces", "SURFACE_COLORS", "INK", "PATH_WIDTH"]
 
-# The surface's colour map, low to high: deep slate valleys up to warm paper-white heights. It is
-# muted (low saturation) on purpose: the saturated run colours of scene.PALETTE, each drawn with a
-# white halo, stand out on every part of it, and the dark valleys read from the back of a room.
-SURFACE_COLORS = ("#14213d", "#243c66", "#36628a", "#5e8f9a", "#98b9ad", "#d3ddc6", "#f6f3e7",
-                  "#fffdf8")
-LEVELS = 15                 # level lines drawn into the image, equally spaced in colour
-LEVEL_ALPHA = 0.33          # their strength
-EQUALIZE = 0.5              # 0: colour linear in (log) value; 1: histogram-equalized
 INK = "#1f2933"             # text and marker outlines
 HALO = "rgba(255,255,255,0.85)"
+PATH_WIDTH = 3.5            # a path on the race map (its halo is HALO_EXTRA wider)
+HALO_EXTRA = 3.5
 CLICK_GRID = 24             # click-grid points per side
 FONT_SIZE = 14
 SPEEDS = (0.5, 1.0, 2.0, 4.0)
 PLAY_SECONDS = 8.0          # duration of a full play at 1x (clamped to 40-250 ms per frame)
 CONTROLS_PX = 372           # width of the Play / Pause / speed buttons, left of the slider
 _MAX_TRAIL_POINTS = 40      # a trail is subsampled to at most this many points per frame
-
-
-# --------------------------------------------------------------------------------------------
-# The surface: display scale, colour map, image
-
-
-def _hex_rgb(color: str) -> tuple[int, int, int]:
-    color = color.lstrip("#")
-    return tuple(int(color[i:i + 2], 16) for i in (0, 2, 4))
-
-
-def _colormap(t: np.ndarray) -> np.ndarray:
-    """t in [0, 1] (any shape) -> float RGB 0-255, shape (..., 3)."""
-    stops = np.array([_hex_rgb(c) for c in SURFACE_COLORS], dtype=np.float64)
-    pos = np.linspace(0.0, 1.0, len(stops))
-    return np.stack([np.interp(t, pos, stops[:, k]) for k in range(3)], axis=-1)
-
-
-def _colorscale() -> list:
-    """The surface colour map as a plotly colorscale (for go.Surface)."""
-    pos = np.linspace(0.0, 1.0, len(SURFACE_COLORS))
-    return [[float(p), c] for p, c in zip(pos, SURFACE_COLORS)]
-
-
-def _surface_key(surface) -> tuple:
-    return (surface.name, tuple(sorted(surface.params.items())))
-
-
-class _Scale:
-    """How a surface's values become display values (log10 of the gap to f_min + eps when the
-    surface asks for a log scale, else f itself) and colours t in [0, 1] (display value,
-    clipped to the 0.2..99.5 percentiles of a grid over the bounds, half linear and half
-    histogram-equalized so that both the valleys and the heights get colour contrast)."""
-
-    def __init__(self, surface):
-        (x0, x1), (y0, y1) = surface.bounds
-        gx, gy = np.meshgrid(np.linspace(x0, x1, 201), np.linspace(y0, y1, 201))
-        f = surface.f(np.stack([gx, gy], axis=-1)).ravel()
-        f = f[np.isfinite(f)]
-        self.log = bool(surface.log_scale)
-        self.f_min = float(surface.f_min)
-        if self.log:
-            gap = np.maximum(f - self.f_min, 0.0)
-            positive = gap[gap > 0]
-            floor = float(np.percentile(positive, 0.2)) if positive.size else 1.0
-            self.eps = max(floor, 1e-12 * max(1.0, abs(self.f_min)))
-        else:
-            self.eps = 0.0
-        d = self.value(f)
-        self.lo = float(np.min(d))
-        self.hi = float(np.percentile(d, 99.5))
-        if not self.hi > self.lo:
-            self.hi = self.lo + 1.0
-        u = np.clip((d - self.lo) / (self.hi - self.lo), 0.0, 1.0)
-        knots = np.percentile(u, np.linspace(0.0, 100.0, 65))
-        self.knots = knots + np.arange(knots.size) * 1e-9      # strictly increasing for interp
-
-    def value(self, f) -> np.ndarray:
-        f = np.asarray(f, dtype=np.float64)
-        if self.log:
-            with np.errstate(all="ignore"):
-                return np.log10(np.maximum(f - self.f_min, 0.0) + self.eps)
-        return f
-
-    def color(self, f) -> np.ndarray:
-        u = np.clip((self.value(f) - self.lo) / (self.hi - self.lo), 0.0, 1.0)
-        u = np.where(np.isfinite(u), u, 1.0)
-        ranked = np.interp(u, self.knots, np.linspace(0.0, 1.0, self.knots.size))
-        return (1.0 - EQUALIZE) * u + EQUALIZE * ranked
-
-
-@functools.lru_cache(maxsize=64)
-def _scale_cached(key) -> _Scale:
-    import landscapes
-
-    name, params = key
-    return _Scale(landscapes.get(name, **dict(params)))
-
-
-def _scale(surface) -> _Scale:
-    try:
-        return _scale_cached(_surface_key(surface))
-    except (ValueError, TypeError):             # a Landscape built some other way
-        return _Scale(surface)
-
-
-def _pixel_grid(surface, resolution: int):
-    """Pixel centres (top row first) over the bounds, the longer side having `resolution`."""
-    (x0, x1), (y0, y1) = surface.bounds
-    w, h = x1 - x0, y1 - y0
-    nx = max(8, int(round(resolution * min(1.0, w / h))))
-    ny = max(8, int(round(resolution * min(1.0, h / w))))
-    xs = x0 + (np.arange(nx) + 0.5) * w / nx
-    ys = y1 - (np.arange(ny) + 0.5) * h / ny
-    return np.meshgrid(xs, ys)
-
-
-def _level_lines(t: np.ndarray) -> np.ndarray:
-    """Anti-aliased level lines of t (2-D) at LEVELS equal colour steps -> strength in [0, 1]."""
-    s = t * LEVELS
-    gy, gx = np.gradient(s)
-    slope = np.hypot(gx, gy) + 1e-9
-    dist = np.abs(s - np.round(s)) / slope                  # distance in pixels to a level
-    inside = (np.round(s) > 0) & (np.round(s) < LEVELS)
-    return np.clip(1.0 - dist, 0.0, 1.0) * inside
-
-
-def _encode_png(rgb: np.ndarray) -> str:
-    image = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB")
-    image = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-@functools.lru_cache(maxsize=32)
-def _image_source(key, resolution: int) -> str:
-    import landscapes
-
-    name, params = key
-    return _render_image(landscapes.get(name, **dict(params)), resolution)
-
-
-def _render_image(surface, resolution: int) -> str:
-    gx, gy = _pixel_grid(surface, resolution)
-    t = _scale(surface).color(surface.f(np.stack([gx, gy], axis=-1)))
-    rgb = _colormap(t)
-    lines = _level_lines(t)[..., None] * LEVEL_ALPHA
-    luminance = (rgb @ np.array([0.299, 0.587, 0.114]))[..., None] / 255.0
-    ink = np.where(luminance < 0.55, 255.0, 20.0)           # light lines on dark, dark on light
-    rgb = rgb * (1.0 - lines) + ink * lines
-    return _encode_png(np.clip(np.round(rgb), 0, 255))
-
-
-def surface_image(surface, resolution: int = 300, *, xref: str = "x", yref: str = "y") -> dict:
-    """The surface as a ``layout.images`` entry: a PNG data URI stretched over the bounds, below
-    the traces. Colours: SURFACE_COLORS (dark = low) on a log scale of f - f_min + eps when
-    ``surface.log_scale``; LEVELS level lines drawn in. Cached per surface and resolution."""
-    resolution = int(resolution)
-    if not 8 <= resolution <= 2000:
-        raise ValueError(f"resolution must be an integer in [8, 2000], got {resolution}")
-    try:
-        source = _image_source(_surface_key(surface), resolution)
-    except (ValueError, TypeError):
-        source = _render_image(surface, resolution)
-    (x0, x1), (y0, y1) = surface.bounds
-    return dict(source=source, xref=xref, yref=yref, x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
-                xanchor="left", yanchor="top", sizing="stretch", layer="below", opacity=1.0)
-
-
-# --------------------------------------------------------------------------------------------
-# Runs: positions, losses and divergence as plain arrays
-
-
-class _Run:
-    def __init__(self, run):
-        traj = run.trajectory
-        self.label = run.label
-        self.color = run.color
-        self.xy = np.asarray(traj.xy[:, 0, :], dtype=np.float64)
-        self.loss = np.asarray(traj.loss[:, 0], dtype=np.float64)
-        self.lr = np.asarray(traj.lr[:, 0], dtype=np.float64)
-        self.steps = int(traj.lr.shape[0])
-        d = int(traj.diverged_at[0])
-        self.diverged = d if d >= 0 else None
-        self.last = self.steps if d < 0 else max(d - 1, 0)   # last finite row
-        self.name = self.label if d < 0 else f"{self.label} – diverged at step {d}"
-
-    def at(self, k: int) -> int:
-        """The row shown at step k: k, or the last finite row once diverged."""
-        return min(int(k), self.last)
-
-    def gone(self, k: int) -> bool:
-        """True from the step it diverged at: its head and dots are hidden, an X marks the end."""
-        return self.diverged is not None and k >= self.diverged
-
-    def pos(self, k: int) -> list[float]:
-        x, y = self.xy[self.at(k)]
-        return [float(x), float(y)]
-
-    def head(self, k: int) -> list:
-        """[x, y] of the head at step k, [None, None] once diverged."""
-        return [None, None] if self.gone(k) else self.pos(k)
-
-
-def _runs(result) -> list[_Run]:
-    return [_Run(r) for r in result.runs]
-
-
-def _total_steps(result) -> int:
-    return int(result.runs[0].trajectory.steps) if result.runs else int(result.scene["steps"])
 
 
 def _check_step(step, total: int) -> int:
@@ -343,9 +149,9 @@ def _base_layout(template, width, height, default_height) -> dict:
     return layout
 
 
-def _caption_text(result, caption) -> str | None:
+def _caption_text(record, caption) -> str | None:
     if caption is True:
-        return _scene.comparison_caption(result.scene)
+        return _scene.comparison_caption(record.scene)
     if isinstance(caption, str) and caption.strip():
         return caption
     return None
@@ -357,8 +163,8 @@ def _caption_annotation(text: str, margin_bottom: int) -> dict:
                 font=dict(size=13, color="#52606d"))
 
 
-def _title(result, surface, n: int) -> dict:
-    steps = result.scene["steps"]
+def _title(record, surface, n: int) -> dict:
+    steps = record.scene["steps"]
     runs = "1 optimizer" if n == 1 else f"{n} optimizers"
     return dict(text=f"<b>{surface.title}</b>: {runs}, {steps} steps", x=0.01, xanchor="left",
                 y=0.985, yanchor="top", font=dict(size=20),
@@ -407,87 +213,6 @@ def _active(steps: list[int], step: int) -> int:
     return max(0, int(np.searchsorted(np.asarray(steps), step, side="right")) - 1)
 
 
-class _LossAxis:
-    """How losses are plotted: log y of the loss, of loss - f_min + tiny when the minimum is
-    negative, or linear y for surfaces without minima (their loss is unbounded below)."""
-
-    def __init__(self, surface, runs: list[_Run]):
-        self.f_min = float(surface.f_min)
-        self.log = bool(surface.minima)
-        self.shift = 0.0
-        self.tiny = 0.0
-        if not self.log:
-            self.title = "loss"
-        elif self.f_min < 0:
-            self.shift = self.f_min
-            self.tiny = float(f"{1e-10 * max(1.0, abs(self.f_min)):.0e}")
-            self.title = f"loss − f_min + {self.tiny:g}"
-        else:
-            self.title = "loss"
-        finite = [self.y(r.loss[: r.last + 1]) for r in runs]
-        values = np.concatenate(finite) if finite else np.array([1.0])
-        values = values[np.isfinite(values)]
-        start = np.max(np.abs(values[:1])) if values.size else 1.0
-        if self.log:
-            values = values[values > 0]
-            if not values.size:
-                values = np.array([1e-3, 1.0])
-            lo, hi = math.log10(values.min()), math.log10(values.max())
-            hi = min(hi, math.log10(max(start, 1e-300)) + 4.0) if start > 0 else hi
-            lo = max(lo, hi - 12.0)     # below 12 decades under the top it has simply arrived
-            if hi - lo < 1.0:
-                lo, hi = lo - 0.5, hi + 0.5
-            pad = 0.04 * (hi - lo)
-            self.range = [lo - pad, hi + pad]
-            self.span = [10 ** self.range[0], 10 ** self.range[1]]
-        else:
-            lo, hi = float(values.min()) if values.size else 0.0, float(values.max()) if values.size else 1.0
-            if hi - lo <= 0:
-                lo, hi = lo - 1.0, hi + 1.0
-            pad = 0.05 * (hi - lo)
-            self.range = [lo - pad, hi + pad]
-            self.span = list(self.range)
-
-    def y(self, loss) -> np.ndarray:
-        loss = np.asarray(loss, dtype=np.float64)
-        if self.shift:
-            return np.maximum(loss - self.shift, 0.0) + self.tiny
-        return loss
-
-    def point(self, run: _Run, k: int) -> float | None:
-        if run.gone(k):
-            return None
-        v = float(self.y(run.loss[run.at(k)]))
-        if not math.isfinite(v) or (self.log and v <= 0):
-            return None
-        return min(max(v, self.span[0]), self.span[1])
-
-
-class _LrAxis:
-    def __init__(self, runs: list[_Run]):
-        values = np.concatenate([r.lr[: r.last] for r in runs] or [np.array([1.0])])
-        values = values[np.isfinite(values) & (values > 0)]
-        if not values.size:
-            values = np.array([1.0])
-        lo, hi = math.log10(values.min()), math.log10(values.max())
-        if hi - lo < 1.0:
-            mid = (hi + lo) / 2
-            lo, hi = mid - 0.5, mid + 0.5
-        pad = 0.08 * (hi - lo)
-        self.range = [lo - pad, hi + pad]
-        self.span = [10 ** self.range[0], 10 ** self.range[1]]
-
-    def point(self, run: _Run, k: int) -> float | None:
-        """The lr used by the update that produced row k (step k >= 1), or at step 1 for k = 0."""
-        if run.gone(k):
-            return None
-        i = min(max(k, 1), run.last if run.diverged is not None else run.steps) - 1
-        if i < 0 or i >= run.lr.size:
-            return None
-        v = float(run.lr[i])
-        return v if math.isfinite(v) and v > 0 else None
-
-
 def _curve_traces(runs, loss_axis, lr_axis, axes, show_legend: bool) -> list[dict]:
     """Loss and lr vs step, one line per run. axes: ((xa, ya) for loss, (xa, ya) for lr)."""
     (lx, ly), (rx, ry) = axes
@@ -501,7 +226,7 @@ def _curve_traces(runs, loss_axis, lr_axis, axes, show_legend: bool) -> list[dic
             hovertemplate=f"<b>{r.label}</b><br>step %{{x}}<br>{loss_axis.title} "
                           "= %{y:.4g}<extra></extra>"))
     for r in runs:
-        n = r.last if r.diverged is not None else r.steps
+        n = r.last if r.diverged_at is not None else r.steps
         traces.append(dict(
             type="scatter", mode="lines", x=np.arange(1, n + 1, dtype=np.int32), y=r.lr[:n],
             xaxis=rx, yaxis=ry, name=r.name, legendgroup=r.label, showlegend=False,
@@ -619,13 +344,11 @@ def _click_grid(surface, xa="x", ya="y", n=None) -> dict:
                 hovertemplate="(%{x:.2f}, %{y:.2f})<br>f = %{customdata:.4g}<extra></extra>")
 
 
-def _landmarks(surface, start, xa="x", ya="y", legend=True, size=1.0) -> list[dict]:
-    """Minima (global first, as a star) and the start point."""
+def landmark_traces(record: SceneRecord, xa="x", ya="y", legend=True, size=1.0) -> list[dict]:
+    """Minima (global first, as a star) and the start point: drawn above the paths."""
     traces = []
-    minima = np.asarray(surface.minima, dtype=np.float64).reshape(-1, 2)
-    values = np.asarray(surface.minima_values, dtype=np.float64)
+    minima, values, glob = record.minima, record.minima_values, record.is_global
     if len(minima):
-        glob = np.isclose(values, values.min(), rtol=0, atol=1e-9 * max(1.0, abs(values.min())))
         local = ~glob
         many = int(local.sum()) > 12            # an egg crate: small dots, not a wall of diamonds
         if local.any():
@@ -647,8 +370,9 @@ def _landmarks(surface, start, xa="x", ya="y", legend=True, size=1.0) -> list[di
             unselected=dict(marker=dict(opacity=1)),
             hovertemplate="global minimum<br>(%{x:.3f}, %{y:.3f})<br>f = %{customdata:.4g}"
                           "<extra></extra>"))
+    sx, sy = record.start
     traces.append(dict(
-        type="scatter", mode="markers", name="start", x=[float(start[0])], y=[float(start[1])],
+        type="scatter", mode="markers", name="start", x=[sx], y=[sy],
         xaxis=xa, yaxis=ya, showlegend=legend, legendrank=1003,
         marker=dict(symbol="square", size=13 * size, color="white", line=dict(color=INK, width=2.5)),
         unselected=dict(marker=dict(opacity=1)),
@@ -656,19 +380,25 @@ def _landmarks(surface, start, xa="x", ya="y", legend=True, size=1.0) -> list[di
     return traces
 
 
-def _path_traces(r: _Run, k: int, xa="x", ya="y", legend=True, width=3.5) -> list[list[dict]]:
+def path_lines(r: RunRecord, width: float = PATH_WIDTH) -> tuple[dict, dict]:
+    """The line styles of a run's path up to the playhead: (its white halo, its line)."""
+    return dict(color=HALO, width=width + HALO_EXTRA), dict(color=r.color, width=width)
+
+
+def _path_traces(r: RunRecord, k: int, xa="x", ya="y", legend=True,
+                 width=PATH_WIDTH) -> list[list[dict]]:
     """A run's path as [halo], [rest], [done]: the part up to step k is a bold line over a white
     halo, the part after it faint and dotted. Callers draw every halo first, then every rest,
     then every done line, so no run's halo covers another run's line."""
-    shown = r.at(k)
-    done = r.xy[: shown + 1]
-    rest = r.xy[shown: r.last + 1]
+    done = r.path(k)
+    rest = r.xy[r.at(k): r.last + 1]
+    halo_line, line_style = path_lines(r, width)
     halo = [dict(type="scatter", mode="lines", x=_f32(done[:, 0]), y=_f32(done[:, 1]), xaxis=xa,
                  yaxis=ya, showlegend=False, legendgroup=r.label, hoverinfo="skip",
-                 name=f"{r.label} halo", line=dict(color=HALO, width=width + 3.5))]
+                 name=f"{r.label} halo", line=halo_line)]
     line = [dict(type="scatter", mode="lines", x=_f32(done[:, 0]), y=_f32(done[:, 1]), xaxis=xa,
                  yaxis=ya, name=r.name, legendgroup=r.label, showlegend=legend,
-                 line=dict(color=r.color, width=width),
+                 line=line_style,
                  hovertemplate=f"<b>{r.label}</b><br>step %{{pointNumber}}<br>"
                                "(%{x:.3f}, %{y:.3f})<extra></extra>")]
     ahead = []
@@ -685,74 +415,52 @@ def _layered(parts: list[list[list[dict]]]) -> list[dict]:
     return [t for layer in zip(*parts) for group in layer for t in group]
 
 
-def _clip_segment(a, b, bounds) -> tuple[float, float] | None:
-    """Liang-Barsky: the parameter interval [t0, t1] of segment a->b inside the window."""
-    (x0, x1), (y0, y1) = bounds
-    d = (b[0] - a[0], b[1] - a[1])
-    t0, t1 = 0.0, 1.0
-    for p, q in ((-d[0], a[0] - x0), (d[0], x1 - a[0]), (-d[1], a[1] - y0), (d[1], y1 - a[1])):
-        if p == 0:
-            if q < 0:
-                return None
-            continue
-        t = q / p
-        if p < 0:
-            t0 = max(t0, t)
-        else:
-            t1 = min(t1, t)
-        if t0 > t1:
-            return None
-    return t0, t1
-
-
-def _exit_point(r: _Run, bounds) -> tuple[int, float, float] | None:
-    """Where a run's drawn path last leaves the window: (step, x, y) on the border, or None
-    when its last finite point is inside the window (or the path never enters it)."""
-    (x0, x1), (y0, y1) = bounds
-    xy = r.xy[: r.last + 1]
-    ex, ey = xy[-1]
-    if x0 <= ex <= x1 and y0 <= ey <= y1:
+def end_trace(r: RunRecord, xa="x", ya="y", size=1.0) -> dict | None:
+    """None, or the end mark of a diverged run (an X, "<label> diverged") at its last finite
+    point or, when that point lies outside the window, where its path last crossed the window's
+    border (``RunRecord.end_xy``: the end is always visible; the hover gives the last point)."""
+    if r.diverged_at is None:
         return None
-    for j in range(len(xy) - 2, -1, -1):
-        seg = _clip_segment(xy[j], xy[j + 1], bounds)
-        if seg is not None:
-            t = seg[1]
-            return (j + 1, float(xy[j, 0] + t * (xy[j + 1, 0] - xy[j, 0])),
-                    float(xy[j, 1] + t * (xy[j + 1, 1] - xy[j, 1])))
-    return None
-
-
-def _cross_traces(r: _Run, bounds, xa="x", ya="y", size=1.0) -> list[dict]:
-    """[] or one trace "<label> diverged": an X at a diverged run's last finite point, or, when
-    that point lies outside the window, where its drawn path last crossed the window's border
-    (so the end is always visible; the hover text gives the last finite point)."""
-    if r.diverged is None:
-        return []
     lx, ly = r.pos(r.last)
-    exit_ = _exit_point(r, bounds)
-    x, y = (exit_[1], exit_[2]) if exit_ else (lx, ly)
-    where = (f"left the view at step {exit_[0]}<br>last finite point ({lx:.3g}, {ly:.3g})"
-             if exit_ else f"last finite point ({lx:.3g}, {ly:.3g})")
-    return [dict(type="scatter", mode="markers", x=[x], y=[y], xaxis=xa, yaxis=ya,
-                 name=f"{r.label} diverged", legendgroup=r.label, showlegend=False,
-                 cliponaxis=False,
-                 marker=dict(symbol="x", size=20 * size, color=r.color,
-                             line=dict(color="white", width=2)),
-                 unselected=dict(marker=dict(opacity=1)),
-                 hovertemplate=f"<b>{r.label}</b><br>diverged at step {r.diverged}<br>{where}"
-                               "<extra></extra>")]
+    x, y = r.end_xy
+    where = (f"left the view at step {r.exit_step}<br>last finite point ({lx:.3g}, {ly:.3g})"
+             if r.exit_step is not None else f"last finite point ({lx:.3g}, {ly:.3g})")
+    return dict(type="scatter", mode="markers", x=[x], y=[y], xaxis=xa, yaxis=ya,
+                name=f"{r.label} diverged", legendgroup=r.label, showlegend=False,
+                cliponaxis=False,
+                marker=dict(symbol=r.end_symbol, size=20 * size, color=r.color,
+                            line=dict(color="white", width=2)),
+                unselected=dict(marker=dict(opacity=1)),
+                hovertemplate=f"<b>{r.label}</b><br>diverged at step {r.diverged_at}<br>{where}"
+                              "<extra></extra>")
 
 
-def _head_trace(r: _Run, k: int, xa="x", ya="y", size=1.0) -> dict:
+def _end_traces(r: RunRecord, xa="x", ya="y", size=1.0) -> list[dict]:
+    t = end_trace(r, xa, ya, size)
+    return [] if t is None else [t]
+
+
+def head_trace(r: RunRecord, k: int, xa="x", ya="y", size=1.0) -> dict:
+    """A run's head at step k ("<label> now"; no point once it diverged)."""
     x, y = r.head(k)
     return dict(type="scatter", mode="markers", x=[x], y=[y], xaxis=xa, yaxis=ya,
                 name=f"{r.label} now", legendgroup=r.label, showlegend=False,
-                marker=dict(size=16 * size, color=r.color, line=dict(color="white", width=2.5)),
+                marker=dict(symbol=r.head_symbol, size=16 * size, color=r.color,
+                            line=dict(color="white", width=2.5)),
                 unselected=dict(marker=dict(opacity=1)),
                 hovertemplate=f"<b>{r.label}</b><br>(%{{x:.3f}}, %{{y:.3f}})<extra></extra>")
 
 
-def _trail_xy(r: _Run, k: int, trail: int) -> tuple[list, list]:
+def moving_traces(record: SceneRecord, k: int) -> list[dict]:
+    """What moves on the race view at step k, as the race figure draws it: every run's head on
+    the map, then the step cursors (with the runs' dots) of the loss and the lr panel."""
+    runs = record.runs
+    return ([head_trace(r, k) for r in runs]
+            + [_cursor_trace(runs, k, record.loss_axis, "loss", "x2", "y2"),
+               _cursor_trace(runs, k, record.lr_axis, "lr", "x3", "y3")])
+
+
+def _trail_xy(r: RunRecord, k: int, trail: int) -> tuple[list, list]:
     end = r.at(k)
     begin = max(0, end - trail)
     idx = np.unique(np.round(np.linspace(begin, end, min(end - begin + 1, _MAX_TRAIL_POINTS))))
@@ -760,7 +468,7 @@ def _trail_xy(r: _Run, k: int, trail: int) -> tuple[list, list]:
     return ([round(float(v), 6) for v in pts[:, 0]], [round(float(v), 6) for v in pts[:, 1]])
 
 
-def _trail_trace(r: _Run, k: int, trail: int) -> dict:
+def _trail_trace(r: RunRecord, k: int, trail: int) -> dict:
     xs, ys = _trail_xy(r, k, trail)
     return dict(type="scatter", mode="lines", x=xs, y=ys, name=f"{r.label} trail",
                 legendgroup=r.label, showlegend=False, hoverinfo="skip", opacity=0.45,
@@ -782,7 +490,7 @@ def _legend_layout(names: list[str], width_px: float) -> tuple[int, int]:
 
 def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_white", width=None,
                 height=None, caption=True, title=True, layout_width=None, slider=True,
-                click_grid=None, spec=False) -> go.Figure:
+                click_grid=None, moving=True, spec=False) -> go.Figure:
     """The main view: all paths on the surface, loss and lr panels on the right, animated.
 
     Static traces: the click grid, each run's path (bold up to `step`, dotted after), minima,
@@ -795,15 +503,17 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
     slider=False leaves out the in-figure step slider (about a third of plotly.js's drawing
     time) and shows the animated "step k" as text on the map instead; the app has its own step
     slider. click_grid: points per side of the click grid (default CLICK_GRID).
+    moving=False: the still background optiviz.animation draws the race over, the same figure
+    without what it draws itself frame by frame (heads, cursors, X marks, trail, counter) nor
+    the click grid; never animated.
     """
-    surface = result.surface
-    runs = _runs(result)
-    total = _total_steps(result)
+    record = _record.of(result)
+    surface, runs, total = record.surface, record.runs, record.steps
     k = _check_step(step, total)
-    trail = int(trail) if trail else 0
-    fsteps = frame_steps(total, frames, k)
-    loss_axis, lr_axis = _LossAxis(surface, runs), _LrAxis(runs)
-    caption_text = _caption_text(result, caption)
+    trail = int(trail) if trail and moving else 0
+    fsteps = frame_steps(total, frames, k) if moving else []
+    loss_axis, lr_axis = record.loss_axis, record.lr_axis
+    caption_text = _caption_text(record, caption)
 
     # Size the map so that, at the expected size, it is about as wide as it is tall (in data
     # units) and the loss/lr panels take the rest of the width.
@@ -821,17 +531,17 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
     gap = min(max(90.0 / plot_w, 0.08), 0.16)
     map_x, curves_x = [0.0, round(map_frac, 4)], [round(map_frac + gap, 4), 1.0]
 
-    data = [_click_grid(surface, n=click_grid or CLICK_GRID)]
+    data = [_click_grid(surface, n=click_grid or CLICK_GRID)] if moving else []
     data += _layered([_path_traces(r, k) for r in runs])
-    data += _landmarks(surface, result.scene["start"])
-    data += [t for r in runs for t in _cross_traces(r, surface.bounds)]
+    data += landmark_traces(record)
+    if moving:
+        data += [t for r in runs for t in _end_traces(r)]
     data += _curve_traces(runs, loss_axis, lr_axis, (("x2", "y2"), ("x3", "y3")), False)
     moving_from = len(data)
     if trail:
         data += [_trail_trace(r, k, trail) for r in runs]
-    data += [_head_trace(r, k) for r in runs]
-    data.append(_cursor_trace(runs, k, loss_axis, "loss", "x2", "y2"))
-    data.append(_cursor_trace(runs, k, lr_axis, "lr", "x3", "y3"))
+    if moving:
+        data += moving_traces(record, k)
     counter = bool(fsteps) and not slider
     if counter:
         data.append(_step_counter(surface, k, total))
@@ -839,14 +549,14 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
 
     layout = _base_layout(template, width, height, 660)
     layout.update(
-        title=_title(result, surface, len(runs)) if title else None,
+        title=_title(record, surface, len(runs)) if title else None,
         margin=dict(l=60, r=24, t=margin_t, b=margin_b, pad=0),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="bottom",
                     font=dict(size=FONT_SIZE), bgcolor="rgba(255,255,255,0)",
                     entrywidth=entry_px, entrywidthmode="pixels",
                     traceorder="normal", itemclick="toggle", itemdoubleclick="toggleothers"),
-        images=[surface_image(surface, 400)],
-        uirevision=_scene.scene_to_json(result.scene["surface"]),
+        images=[record.image(400)],
+        uirevision=_scene.scene_to_json(record.scene["surface"]),
     )
     layout["xaxis"], layout["yaxis"] = _map_axes(surface, map_x, [0.0, 1.0])
     _curve_axes(layout, loss_axis, lr_axis, (("xaxis2", "yaxis2"), ("xaxis3", "yaxis3")),
@@ -889,13 +599,12 @@ def panels_figure(result, *, step=None, frames=120, template="plotly_white", wid
     """One small map per optimizer (up to 10, one row up to 4, else two rows), each titled with
     its run label and final loss or "diverged at step k", all on the same surface image and
     animated in sync by the same frames (the heads only)."""
-    surface = result.surface
-    runs = _runs(result)
-    total = _total_steps(result)
+    record = _record.of(result)
+    surface, runs, total = record.surface, record.runs, record.steps
     k = _check_step(step, total)
     fsteps = frame_steps(total, frames, k)
     rows, cols = _grid_shape(len(runs))
-    caption_text = _caption_text(result, caption)
+    caption_text = _caption_text(record, caption)
     margin_t = 96 + 44                                      # title, subtitle, panel titles
     margin_b = (96 if fsteps else 36) + (22 if caption_text else 0)
     (x0, x1), (y0, y1) = surface.bounds
@@ -921,15 +630,15 @@ def panels_figure(result, *, step=None, frames=120, template="plotly_white", wid
         xaxis, yaxis = _map_axes(surface, xdom, ydom, xa, ya, title=False)
         layout["xaxis" if i == 0 else f"xaxis{i + 1}"] = xaxis
         layout["yaxis" if i == 0 else f"yaxis{i + 1}"] = yaxis
-        images.append(surface_image(surface, resolution, xref=xa, yref=ya))
+        images.append(record.image(resolution, xref=xa, yref=ya))
         # No click grid here: only the race view moves the start (and the panels would carry
         # one grid per optimizer for the browser to draw).
         data += _layered([_path_traces(r, k, xa, ya, legend=False, width=3.0)])
-        data += _landmarks(surface, result.scene["start"], xa, ya, legend=False, size=0.8)
-        data += _cross_traces(r, surface.bounds, xa, ya, size=0.85)
-        heads.append(_head_trace(r, k, xa, ya, size=0.9))
+        data += landmark_traces(record, xa, ya, legend=False, size=0.8)
+        data += _end_traces(r, xa, ya, size=0.85)
+        heads.append(head_trace(r, k, xa, ya, size=0.9))
         final = float(r.loss[r.last])
-        status = (f"diverged at step {r.diverged}" if r.diverged is not None
+        status = (f"diverged at step {r.diverged_at}" if r.diverged_at is not None
                   else f"final loss {final:.3g}")
         annotations.append(dict(
             text=f"<b><span style='color:{r.color}'>●</span> {r.label}</b><br>"
@@ -940,10 +649,10 @@ def panels_figure(result, *, step=None, frames=120, template="plotly_white", wid
     data += heads
     if caption_text:
         annotations.append(_caption_annotation(caption_text, margin_b))
-    title = _title(result, surface, len(runs))
+    title = _title(record, surface, len(runs))
     layout.update(title=title, margin=dict(l=40, r=20, t=margin_t, b=margin_b), showlegend=False,
                   images=images, annotations=annotations,
-                  uirevision=_scene.scene_to_json(result.scene["surface"]))
+                  uirevision=_scene.scene_to_json(record.scene["surface"]))
     frame_list = []
     if fsteps:
         for s in fsteps:
@@ -958,12 +667,11 @@ def surface3d_figure(result, *, step=None, frames=0, template="plotly_white", wi
     """The surface in 3-D (z = log10(f - f_min + eps) where the surface is log-scaled, clipped
     at the 99.5th percentile) with every path lifted just above it and its head at `step`.
     With frames > 0 the heads animate (3-D animation redraws, so it is slower; default off)."""
-    surface = result.surface
-    runs = _runs(result)
-    total = _total_steps(result)
+    record = _record.of(result)
+    surface, runs, total = record.surface, record.runs, record.steps
     k = _check_step(step, total)
     fsteps = frame_steps(total, frames, k)
-    scale = _scale(surface)
+    scale = surface_scale(surface)
     (x0, x1), (y0, y1) = surface.bounds
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     gx, gy = np.meshgrid(xs, ys)
@@ -1004,7 +712,7 @@ def surface3d_figure(result, *, step=None, frames=0, template="plotly_white", wi
         return np.maximum(own, mesh) + lift * (1.0 + 0.25 * layer)
 
     data = [dict(type="surface", x=_f32(xs), y=_f32(ys), z=_f32(z), surfacecolor=_f32(scale.color(f)),
-                 cmin=-0.3, cmax=1.0, colorscale=_colorscale(), showscale=False, opacity=1.0,
+                 cmin=-0.3, cmax=1.0, colorscale=colorscale(), showscale=False, opacity=1.0,
                  name=surface.title, hoverinfo="skip",
                  lighting=dict(ambient=0.75, diffuse=0.5, specular=0.05, roughness=0.9),
                  contours=dict(z=dict(show=True, color="rgba(255,255,255,0.35)", width=1,
@@ -1020,13 +728,13 @@ def surface3d_figure(result, *, step=None, frames=0, template="plotly_white", wi
                          name=r.name, legendgroup=r.label, line=dict(color=r.color, width=9),
                          hovertemplate=f"<b>{r.label}</b><br>(%{{x:.3f}}, %{{y:.3f}})"
                                        "<extra></extra>"))
-    for m, v in zip(surface.minima[:1], surface.minima_values[:1]):
-        data.append(dict(type="scatter3d", mode="markers", x=[m[0]], y=[m[1]],
+    for m, v in zip(record.minima[:1], record.minima_values[:1]):
+        data.append(dict(type="scatter3d", mode="markers", x=[float(m[0])], y=[float(m[1])],
                          z=[float(zof(m[0], m[1], v))],
                          name="global minimum", marker=dict(symbol="diamond", size=7,
                                                             color="#ffd23f",
                                                             line=dict(color=INK, width=2))))
-    sx, sy = (float(v) for v in result.scene["start"])
+    sx, sy = record.start
     data.append(dict(type="scatter3d", mode="markers", x=[sx], y=[sy],
                      z=[float(zof(sx, sy, surface.f(np.array([sx, sy]))))], name="start",
                      marker=dict(symbol="square", size=6, color="white",
@@ -1046,12 +754,12 @@ def surface3d_figure(result, *, step=None, frames=0, template="plotly_white", wi
                          legendgroup=r.label, showlegend=False,
                          marker=dict(size=9, color=r.color, line=dict(color="white", width=2))))
     moving = list(range(heads_from, len(data)))
-    caption_text = _caption_text(result, caption)
+    caption_text = _caption_text(record, caption)
     margin_b = (108 if fsteps else 30) + (24 if caption_text else 0)
     layout = _base_layout(template, width, height, 640)
     axis = dict(showbackground=False, gridcolor="#cbd2d9", tickfont=dict(size=11))
     layout.update(
-        title=_title(result, surface, len(runs)), margin=dict(l=0, r=0, t=100, b=margin_b),
+        title=_title(record, surface, len(runs)), margin=dict(l=0, r=0, t=100, b=margin_b),
         legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom", font=dict(size=FONT_SIZE)),
         scene=dict(xaxis=dict(axis, title=dict(text="x"), range=[x0, x1]),
                    yaxis=dict(axis, title=dict(text="y"), range=[y0, y1]),
@@ -1059,7 +767,7 @@ def surface3d_figure(result, *, step=None, frames=0, template="plotly_white", wi
                    aspectmode="manual",
                    aspectratio=dict(x=1.0, y=(y1 - y0) / (x1 - x0), z=0.45),
                    camera=dict(eye=dict(x=-0.35, y=-1.1, z=1.2))),
-        uirevision=_scene.scene_to_json(result.scene["surface"]),
+        uirevision=_scene.scene_to_json(record.scene["surface"]),
         annotations=[_caption_annotation(caption_text, margin_b)] if caption_text else [])
     frame_list = []
     if fsteps:
@@ -1078,12 +786,11 @@ def curves_figure(result, *, step=None, frames=0, template="plotly_white", width
     """Loss vs step (log y; loss - f_min + tiny where the minimum is negative, as the axis title
     says) and learning rate vs step (log y), every run, side by side; a cursor at `step` when
     given (animated with frames > 0)."""
-    surface = result.surface
-    runs = _runs(result)
-    total = _total_steps(result)
+    record = _record.of(result)
+    surface, runs, total = record.surface, record.runs, record.steps
     k = None if step is None else _check_step(step, total)
     fsteps = frame_steps(total, frames, k) if frames else []
-    loss_axis, lr_axis = _LossAxis(surface, runs), _LrAxis(runs)
+    loss_axis, lr_axis = record.loss_axis, record.lr_axis
     data = _curve_traces(runs, loss_axis, lr_axis, (("x", "y"), ("x2", "y2")), True)
     moving = []
     if k is not None or fsteps:
@@ -1091,7 +798,7 @@ def curves_figure(result, *, step=None, frames=0, template="plotly_white", width
         moving = [len(data), len(data) + 1]
         data.append(_cursor_trace(runs, at, loss_axis, "loss", "x", "y"))
         data.append(_cursor_trace(runs, at, lr_axis, "lr", "x2", "y2"))
-    caption_text = _caption_text(result, caption)
+    caption_text = _caption_text(record, caption)
     margin_b = (118 if fsteps else 60) + (24 if caption_text else 0)
     layout = _base_layout(template, width, height, 440)
     layout.update(
@@ -1128,12 +835,12 @@ def summary_rows(result, step=None) -> list[dict]:
     ``result.summary``): loss, position, nearest minimum and the distance to it, the first step
     whose loss came within ``scene["tolerance"]`` of that minimum's value (None if not reached
     by then), and "diverged at step k" where that happened (else None)."""
-    runs = _runs(result)
-    total = _total_steps(result)
+    record = _record.of(result)
+    runs, total = record.runs, record.steps
     at_step = None if step is None else _scene.summarize(result, _check_step(step, total))
     rows = []
     for r, final in zip(runs, result.summary):
-        diverged = None if r.diverged is None else f"diverged at step {r.diverged}"
+        diverged = None if r.diverged_at is None else f"diverged at step {r.diverged_at}"
         if step is None:
             at = total
             loss, x, y = final["final_loss"], final["final_x"], final["final_y"]
@@ -1147,11 +854,11 @@ def summary_rows(result, step=None) -> list[dict]:
             loss, x, y = now["final_loss"], now["final_x"], now["final_y"]
             index, distance = now["minimum_index"], now["distance"]
             minimum, reached = now["nearest_minimum"], now["reached_step"]
-            if r.diverged is not None and at < r.diverged:
+            if r.diverged_at is not None and at < r.diverged_at:
                 diverged = None
         rows.append({
             "optimizer": r.label,
-            "step": min(at, r.last) if r.diverged is not None else at,
+            "step": min(at, r.last) if r.diverged_at is not None else at,
             "loss": loss,
             "x": x,
             "y": y,

@@ -14,8 +14,9 @@ import json
 
 import numpy as np
 
-from . import figures
 from . import scene as _scene
+from . import scene_record as _record
+from . import surface_image as _surface_image
 
 GRID_3D = 60                 # points per side of the 3-D surface mesh
 IMAGE_RESOLUTION = 300       # the map's surface image, longer side in pixels
@@ -38,31 +39,23 @@ def surface_key(scene: dict) -> str:
     return _key(scene["surface"])
 
 
-def _surface(result, include_image: bool) -> dict:
-    surface = result.surface
-    (x0, x1), (y0, y1) = surface.bounds
-    out = {"key": surface_key(result.scene), "title": surface.title,
-           "bounds": [[float(x0), float(x1)], [float(y0), float(y1)]],
-           "minima": [[float(x), float(y)] for x, y in surface.minima],
-           "global": _global_flags(surface)}
+def _surface(record, include_image: bool) -> dict:
+    surface = record.surface
+    (x0, x1), (y0, y1) = record.bounds
+    out = {"key": surface_key(record.scene), "title": surface.title,
+           "bounds": [[x0, x1], [y0, y1]],
+           "minima": [[float(x), float(y)] for x, y in record.minima],
+           "global": [bool(v) for v in record.is_global]}
     if include_image:
-        out["image"] = figures.surface_image(surface, IMAGE_RESOLUTION)["source"]
+        out["image"] = record.image(IMAGE_RESOLUTION)["source"]
         out["mesh"] = _mesh(surface)
     return out
-
-
-def _global_flags(surface) -> list[bool]:
-    values = np.asarray(surface.minima_values, dtype=np.float64)
-    if not values.size:
-        return []
-    low = values.min()
-    return [bool(v) for v in np.isclose(values, low, rtol=0, atol=1e-9 * max(1.0, abs(low)))]
 
 
 def _height(surface):
     """z for the 3-D view: log10(f − f_min + ε) on log-scaled surfaces (ε the 3rd percentile of
     the gap, so a narrow valley is a trough, not a slot), clipped at the 98th percentile."""
-    scale = figures._scale(surface)
+    scale = _surface_image.scale(surface)
     (x0, x1), (y0, y1) = surface.bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, 201), np.linspace(y0, y1, 201))
     f = surface.f(np.stack([gx, gy], axis=-1))
@@ -92,9 +85,9 @@ def _mesh(surface) -> dict:
     gx, gy = np.meshgrid(xs, ys)
     f = surface.f(np.stack([gx, gy], axis=-1))
     z = np.clip(np.where(np.isfinite(f), zmap(f), hi), lo, hi)
-    color = figures._scale(surface).color(f)
+    color = _surface_image.scale(surface).color(f)
     return {"n": GRID_3D, "z": encode(z.ravel()), "color": encode(color.ravel()),
-            "zrange": [lo, hi], "ztitle": title, "colorscale": figures._colorscale()}
+            "zrange": [lo, hi], "ztitle": title, "colorscale": _surface_image.colorscale()}
 
 
 def _zpath(surface) -> dict:
@@ -107,24 +100,25 @@ def _zpath(surface) -> dict:
 def view_model(result, *, include_surface: bool = True, autoplay: bool = False,
                step: int | None = None, view: str = "race") -> dict:
     """The record the live view draws: the scene's runs, the surface (its image and 3-D mesh
-    only when include_surface: the browser keeps surfaces by key), and where to start."""
-    surface = result.surface
-    steps = int(result.scene["steps"])
-    runs = figures._runs(result)
-    loss_axis = figures._LossAxis(surface, runs)
-    out_runs = [{"label": run.label, "color": run.color, "optimizer": run.optimizer,
+    only when include_surface: the browser keeps surfaces by key), and where to start.
+    result: a scene.SceneResult or its scene_record.SceneRecord (the record is what is sent)."""
+    record = _record.of(result)
+    surface = record.surface
+    steps = int(record.scene["steps"])
+    loss_axis = record.loss_axis
+    out_runs = [{"label": r.label, "color": r.color, "optimizer": r.optimizer,
                  "x": encode(r.xy[:, 0]), "y": encode(r.xy[:, 1]), "loss": encode(r.loss),
-                 "lr": encode(r.lr), "diverged_at": r.diverged,
-                 "reached": row["reached_step"]}          # first step within tolerance, or None
-                for run, r, row in zip(result.runs, runs, result.summary)]
+                 "lr": encode(r.lr), "diverged_at": r.diverged_at,
+                 "reached": r.reached}                    # first step within tolerance, or None
+                for r in record.runs]
     return {
-        "key": _key(result.scene), "steps": steps, "start": list(result.scene["start"]),
-        "surface": _surface(result, include_surface),
+        "key": _key(record.scene), "steps": steps, "start": list(record.scene["start"]),
+        "surface": _surface(record, include_surface),
         "runs": out_runs,
         "loss_axis": {"log": loss_axis.log, "range": loss_axis.range, "title": loss_axis.title,
                       "shift": loss_axis.shift, "tiny": loss_axis.tiny},
         "zpath": _zpath(surface),
-        "tolerance": result.scene["tolerance"],
+        "tolerance": record.scene["tolerance"],
         "autoplay": bool(autoplay), "step": None if step is None else int(step),
         "view": view,
     }

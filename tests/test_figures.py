@@ -20,7 +20,7 @@ import plotly.io as pio
 import pytest
 from PIL import Image
 
-from optiviz import figures, scene
+from optiviz import figures, scene, surface_image
 
 FIGURES = (figures.race_figure, figures.panels_figure, figures.surface3d_figure,
            figures.curves_figure)
@@ -106,7 +106,7 @@ def diverging():
 
 def test_surface_image_is_a_png_stretched_over_the_bounds(default):
     surface = default.surface
-    img = figures.surface_image(surface, resolution=120)
+    img = surface_image.surface_image(surface, resolution=120)
     (x0, x1), (y0, y1) = surface.bounds
     assert (img["x"], img["y"], img["sizex"], img["sizey"]) == (x0, y1, x1 - x0, y1 - y0)
     assert (img["xref"], img["yref"], img["sizing"], img["layer"]) == ("x", "y", "stretch", "below")
@@ -128,7 +128,7 @@ def test_surface_image_is_a_png_stretched_over_the_bounds(default):
     assert lum[pixel(0.0, 2.95)] > np.percentile(lum, 80)
     assert lum.max() - lum.min() > 150                     # not washed out
     with pytest.raises(ValueError, match="resolution"):
-        figures.surface_image(surface, resolution=3)
+        surface_image.surface_image(surface, resolution=3)
 
 
 # --------------------------------------------------------------------------------------------
