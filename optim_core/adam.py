@@ -98,6 +98,9 @@ def make_adam(hp, shape, *, decoupled=False, amsgrad=False):
         multiply(exp_avg, neg_step(-step_size), tmp)
         divide(tmp, denom, tmp)
         add(theta, tmp, theta)
+    step.state = {"exp_avg": exp_avg, "exp_avg_sq": mo.exp_avg_sq}
+    if amsgrad:
+        step.state["max_exp_avg_sq"] = max_exp_avg_sq
     return step
 
 
@@ -133,6 +136,7 @@ def make_adamax(hp, shape):
         multiply(exp_avg, neg_clr(-clr), tmp)
         divide(tmp, exp_inf, tmp)
         add(theta, tmp, theta)
+    step.state = {"exp_avg": exp_avg, "exp_inf": exp_inf}
     return step
 
 
@@ -143,11 +147,12 @@ def make_nadam(hp, shape):
     decay_ = _weight_decay(hp, False)
     exp_avg, tmp, denom = mo.exp_avg, mo.tmp, mo.denom
     correction2, grad_coef, avg_coef = Slot(), Slot(), Slot()
-    mu_product = 1.0
+    # torch's state: mu_product starts at 1.0 and is a float (or (1, N) per trajectory).
+    state = {"mu_product": 1.0, "exp_avg": exp_avg, "exp_avg_sq": mo.exp_avg_sq}
     t = 0
 
     def step(theta, g, lr):
-        nonlocal t, mu_product
+        nonlocal t
         t += 1
         bias_correction2 = 1 - beta2 ** t
         if decay_ is not None:
@@ -155,7 +160,8 @@ def make_nadam(hp, shape):
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * psi)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * psi)))
         # float64 throughout, as torch with set_default_dtype(float64) (the project's convention).
-        mu_product = mu_product * mu
+        mu_product = state["mu_product"] * mu
+        state["mu_product"] = mu_product
         mo.update(g)
         divide(mo.exp_avg_sq, correction2(bias_correction2), denom)
         sqrt(denom, denom)
@@ -167,6 +173,7 @@ def make_nadam(hp, shape):
         multiply(exp_avg, avg_coef((-lr * mu_next) / (1.0 - mu_product_next)), tmp)
         divide(tmp, denom, tmp)
         add(theta, tmp, theta)
+    step.state = state
     return step
 
 
@@ -210,4 +217,5 @@ def make_radam(hp, shape):
             multiply(tmp, denom, tmp)
             multiply(tmp, rectifier(rect), tmp)
         subtract(theta, tmp, theta)
+    step.state = {"exp_avg": exp_avg, "exp_avg_sq": mo.exp_avg_sq}
     return step

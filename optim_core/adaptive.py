@@ -38,6 +38,7 @@ def make_adagrad(hp, shape):
         multiply(g, neg_clr(-clr), tmp)
         divide(tmp, std, tmp)
         add(theta, tmp, theta)
+    step.state = {"sum": state_sum}
     return step
 
 
@@ -80,6 +81,12 @@ def make_rmsprop(hp, shape):
             multiply(g, neg_lr(-lr), tmp)
             divide(tmp, avg, tmp)
         add(theta, tmp, theta)
+    # torch's keys: momentum_buffer only when momentum > 0, grad_avg only when centered.
+    step.state = {"square_avg": square_avg}
+    if use_momentum:
+        step.state["momentum_buffer"] = buf
+    if centered:
+        step.state["grad_avg"] = grad_avg
     return step
 
 
@@ -111,4 +118,5 @@ def make_adadelta(hp, shape):
         add(acc_delta, tmp, acc_delta)
         multiply(delta, neg_lr(-lr), tmp)
         add(theta, tmp, theta)
+    step.state = {"square_avg": square_avg, "acc_delta": acc_delta}
     return step

@@ -4,6 +4,9 @@
      "hyperparameters": {"beta1": 0.9}, "schedule": null, "x0": [-1.5, 2.0], "steps": 500,
      "noise": 0.0, "seed": 0}
 
+"record_state": true (optional, default false) also keeps the gradients, updates and torch's
+state buffers of every step (Trajectory.grad, .update, .state).
+
 Running the same config twice gives bit-identical results.
 """
 
@@ -14,10 +17,10 @@ import numpy as np
 from .registry import OPTIMIZERS
 from .runner import Trajectory, run
 from .schedules import MAX_STEPS, normalize_schedule
-from .validation import check_int, check_name
+from .validation import check_bool, check_int, check_name
 
 CONFIG_KEYS = ("surface", "optimizer", "lr", "hyperparameters", "schedule", "x0", "steps",
-               "noise", "seed")
+               "noise", "seed", "record_state")
 
 
 def _surface_of(config: dict):
@@ -33,6 +36,7 @@ def normalize_config(config: dict) -> dict:
     steps = check_int("steps", config.get("steps", 500), 1, MAX_STEPS)
     schedule = config.get("schedule")
     normalize_schedule(schedule, steps)
+    record_state = check_bool("record_state", config.get("record_state", False))
     # run() performs every other check; a one-step run is cheaper than duplicating them.
     traj = run(surface, name, x0, 1, lr=config.get("lr"), noise=config.get("noise", 0.0),
                seed=config.get("seed", 0), **hyper)
@@ -46,6 +50,7 @@ def normalize_config(config: dict) -> dict:
         "steps": steps,
         "noise": _plain(traj.noise),
         "seed": traj.seed,
+        "record_state": record_state,
     }
 
 
@@ -68,7 +73,8 @@ def run_config(config: dict) -> Trajectory:
     surface, name, hyper = _parts(config)
     return run(surface, name, config.get("x0", list(surface.start)), config.get("steps", 500),
                lr=config.get("lr"), schedule=config.get("schedule"),
-               noise=config.get("noise", 0.0), seed=config.get("seed", 0), **hyper)
+               noise=config.get("noise", 0.0), seed=config.get("seed", 0),
+               record_state=config.get("record_state", False), **hyper)
 
 
 def _plain(value):

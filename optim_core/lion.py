@@ -32,4 +32,5 @@ def make_lion(hp, shape):
         multiply(exp_avg, beta2, exp_avg)
         multiply(g, keep2, tmp)
         add(exp_avg, tmp, exp_avg)
+    step.state = {"exp_avg": exp_avg}
     return step

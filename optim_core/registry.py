@@ -68,7 +68,8 @@ def _with(param: HyperParam, default, **changes) -> HyperParam:
 class OptimizerSpec:
     name: str
     title: str
-    make: object                 # make(hp, shape) -> step(theta, g, lr)
+    make: object                 # make(hp, shape) -> step(theta, g, lr); step.state is
+                                 # torch's optimizer.state[p]: buffer name -> live array
     lr: float                    # torch's default learning rate
     hyper: tuple                 # HyperParam, in display order
     rule: str                    # LaTeX update rule

@@ -4,6 +4,10 @@ Inside, positions live as a (2, N) array (x and y rows contiguous, an (N,) hyper
 broadcasts as (1, N)); the public arrays are (steps+1, N, 2). Divergence is data: one errstate
 around the loop, then the first row where a trajectory left the surface's divergence box or its
 loss stopped being finite is its `diverged_at`, and everything after it is NaN.
+
+With record_state=True the member's step is wrapped (_Recorder) to copy the gradient it was
+handed and torch's state buffers into preallocated rows, and the update is the difference of the
+raw positions; without it nothing is wrapped and the loop is exactly the unrecorded one.
 """
 
 from __future__ import annotations
@@ -18,13 +22,38 @@ from .validation import check_bool, check_int, check_name, check_real
 
 MAX_TRAJECTORIES = 100_000
 MAX_POINTS = 20_000_000      # N x (steps + 1): about 0.5 GB of recorded float64 arrays
+MAX_STATE_POINTS = 5_000_000  # N x (steps + 1) of record_state runs: up to 5 more (.., N, 2) arrays
 MAX_SEED = 2**32 - 1
 BLOCK = 64                   # steps between folds of the recorded rows into the running range
 
 
 @dataclass(frozen=True, eq=False)
 class Trajectory:
-    """The result of run(): what happened to each of N trajectories at every step."""
+    """The result of run(): what happened to each of N trajectories at every step.
+
+    With record_state=True, also what the optimizer computed (else grad/update are None and
+    state is {}):
+
+    - grad (steps, N, 2): the gradient step k used, at xy[k], after the noise and before torch's
+      L2 weight-decay term (the p.grad handed to torch's step()).
+    - update (steps, N, 2): the change of position step k applied, xy[k + 1] - xy[k] (weight
+      decay included, AdamW's and Lion's decoupled shrink too).
+    - state: torch's optimizer.state[p] buffers by torch's name (the "step" counter left out):
+      name -> (steps + 1, N, 2), or (steps + 1, N) for a scalar per trajectory (NAdam's
+      mu_product). Row k is the state after step k; row 0 the state before the first step: the
+      value torch creates it with (zeros; Adagrad's sum = initial_accumulator_value; NAdam's
+      mu_product = 1), and zeros for SGD's momentum_buffer, which torch only creates at step 1
+      as a copy of the gradient. The keys are exactly torch's for that configuration: none for
+      plain SGD, momentum_buffer for momentum/nesterov, sum (Adagrad); square_avg, plus
+      momentum_buffer when momentum > 0 and grad_avg when centered (RMSprop); square_avg,
+      acc_delta (Adadelta); exp_avg, exp_avg_sq, plus max_exp_avg_sq for amsgrad (Adam, AdamW,
+      AMSGrad, RAdam); exp_avg, exp_inf (Adamax); mu_product, exp_avg, exp_avg_sq (NAdam);
+      exp_avg (Lion). In a sweep, a buffer some trajectories need (momentum > 0) is kept for all.
+
+    After divergence these are NaN like the positions: what a step is given (lr, grad) from
+    step diverged_at on, what it produces (update[k] leads to xy[k + 1], state row k pairs with
+    xy[k]) wherever the position it leads to is NaN, so update equals np.diff(xy, axis=0).
+    """
 
     xy: np.ndarray            # (steps + 1, N, 2) positions, row 0 = start; NaN once diverged
     loss: np.ndarray          # (steps + 1, N) loss at each position; NaN once diverged
@@ -37,6 +66,9 @@ class Trajectory:
     noise: float | np.ndarray = 0.0
     seed: int = 0
     extra: dict = field(default_factory=dict)
+    grad: np.ndarray | None = None      # (steps, N, 2) with record_state, else None
+    update: np.ndarray | None = None    # (steps, N, 2) with record_state, else None
+    state: dict = field(default_factory=dict)   # torch's buffer name -> (steps + 1, N[, 2])
 
     @property
     def steps(self) -> int:
@@ -118,6 +150,7 @@ class _Member:
         self.spec = OPTIMIZERS[name]
         lr, schedule = entry.pop("lr", None), entry.pop("schedule", None)
         noise, seed = entry.pop("noise", 0.0), entry.pop("seed", 0)
+        self.record_state = check_bool("record_state", entry.pop("record_state", False))
         if "x0" not in entry:
             raise ValueError(f"{owner} has no x0 (start point)")
         x0 = entry.pop("x0")
@@ -138,6 +171,10 @@ class _Member:
         self.theta, self.grad = theta[:, self.cols], grad[:, self.cols]
         self.theta[...] = np.broadcast_to(self.x0, (n, 2)).T
         self.step = self.spec.make({k: _row(v) for k, v in self.hp.items()}, (2, n))
+        self.recorder = None
+        if self.record_state:
+            self.recorder = _Recorder(self.step, steps, n)
+            self.step = self.recorder.step
         self.plateau = Plateau(self.schedule, self.lr, n) if self.schedule["name"] == "plateau" else None
         if self.plateau is not None:
             self.lrs = np.empty((steps, n))
@@ -170,10 +207,59 @@ class _Member:
         if (gone >= 0).any():
             rows = np.arange(steps)[:, None]
             lrs = np.where(rows >= np.where(gone >= 0, gone, steps), np.nan, lrs)
+        recorded = {} if self.recorder is None else self.recorder.result(gone)
         return Trajectory(xy=xy[:, :, cols].transpose(0, 2, 1), loss=loss[:, cols], lr=lrs,
                           diverged_at=gone, optimizer=self.spec.name, hyperparameters=self.hp,
                           schedule=self.schedule, surface=surface_name, noise=self.noise,
-                          seed=self.seed)
+                          seed=self.seed, **recorded)
+
+
+class _Recorder:
+    """record_state: wraps an optimizer's step(theta, g, lr) to keep what it computes.
+
+    Per step: g as handed over (noise added, L2 not yet: the rules add it in place) and a copy
+    of every buffer in step.state, torch's optimizer.state[p]. The update is taken once at the
+    end from the raw positions (finish), before divergence turns them into NaN. Rows live as
+    (rows, 2, n) like the runner's xy; a scalar per trajectory (mu_product) as (rows, 1, n).
+    """
+
+    def __init__(self, inner, steps, n):
+        self.inner, self.live, self.k = inner, inner.state, 0
+        self.grad, self.update = np.empty((steps, 2, n)), None
+        self.state = {}
+        for name, value in self.live.items():
+            rows = np.empty((steps + 1, 2 if np.ndim(value) == 2 and np.shape(value)[0] == 2
+                             else 1, n))
+            np.copyto(rows[0], value)           # before step 1: the buffer as created
+            self.state[name] = rows
+
+    def step(self, theta, g, lr):
+        k = self.k
+        np.copyto(self.grad[k], g)
+        self.inner(theta, g, lr)
+        self.k = k = k + 1
+        live = self.live
+        for name, rows in self.state.items():
+            np.copyto(rows[k], live[name])
+
+    def finish(self, xy) -> None:
+        """xy: this member's raw (steps + 1, 2, n) positions; the update is their difference."""
+        self.update = np.subtract(xy[1:], xy[:-1])
+
+    def result(self, gone) -> dict:
+        """grad, update and state as public arrays, NaN where the position they belong to is."""
+        grad, update = self.grad.transpose(0, 2, 1), self.update.transpose(0, 2, 1)
+        state = {name: rows.transpose(0, 2, 1) if rows.shape[1] == 2 else rows[:, 0, :]
+                 for name, rows in self.state.items()}
+        if (gone >= 0).any():
+            steps = grad.shape[0]
+            first = np.where(gone >= 0, gone, steps + 1)[None, :]
+            rows = np.arange(steps + 1)[:, None]
+            grad[rows[:-1] >= first] = np.nan          # given at a NaN position
+            update[rows[:-1] + 1 >= first] = np.nan    # leads to a NaN position
+            for arr in state.values():
+                arr[rows >= first] = np.nan
+        return {"grad": grad, "update": update, "state": state}
 
 
 def _row(v):
@@ -193,13 +279,25 @@ def check_runs(surface, runs, steps) -> None:
         m.spec.make({k: _row(v) for k, v in m.hp.items()}, (2, m.n))
 
 
+def _check_size(members, steps) -> None:
+    n = sum(m.n for m in members)
+    if n * (steps + 1) > MAX_POINTS:
+        raise ValueError(f"steps x trajectories too large: {steps} steps x {n} trajectories; "
+                         f"at most {MAX_POINTS} recorded points allowed")
+    n_state = sum(m.n for m in members if m.record_state)
+    if n_state * (steps + 1) > MAX_STATE_POINTS:
+        raise ValueError(f"steps x trajectories too large for record_state=True: {steps} steps x "
+                         f"{n_state} trajectories; at most {MAX_STATE_POINTS} recorded points "
+                         f"allowed with record_state")
+
+
 def run_many(surface, runs, steps) -> list[Trajectory]:
     """Advance several runs (different optimizers, settings, starts) on one surface together.
 
     runs: a list of dicts with the arguments of run() (optimizer, x0, lr, schedule, noise, seed,
-    hyperparameters as keywords or under "hyperparameters"). One gradient evaluation and one
-    recording per step serve every run, which is what makes a six-optimizer scene cheap. Each
-    result equals what run() gives for that entry alone.
+    record_state, hyperparameters as keywords or under "hyperparameters"). One gradient
+    evaluation and one recording per step serve every run, which is what makes a six-optimizer
+    scene cheap. Each result equals what run() gives for that entry alone.
     """
     surf = _resolve_surface(surface)
     steps = check_int("steps", steps, 1, MAX_STEPS)
@@ -207,10 +305,8 @@ def run_many(surface, runs, steps) -> list[Trajectory]:
         raise ValueError("runs must be a non-empty list of run descriptions")
     box = surf.divergence_box
     members = [_Member(entry, steps, box, f"run {i}") for i, entry in enumerate(runs)]
+    _check_size(members, steps)
     n = sum(m.n for m in members)
-    if n * (steps + 1) > MAX_POINTS:
-        raise ValueError(f"steps x trajectories too large: {steps} steps x {n} trajectories; "
-                         f"at most {MAX_POINTS} recorded points allowed")
     theta, grad = np.empty((2, n)), np.empty((2, n))
     lo = 0
     for m in members:
@@ -233,23 +329,28 @@ def run_many(surface, runs, steps) -> list[Trajectory]:
                 _fold_range(xy[k + 1 - BLOCK:k + 1], low, high)
         xy[steps] = theta
         loss[steps] = value_and_grad(theta, grad)
+        for m in members:
+            if m.recorder is not None:
+                m.recorder.finish(xy[:, :, m.cols])
         _fold_range(xy[steps - steps % BLOCK:], low, high)
         diverged_at = _mark_divergence(xy, loss, box, low, high)
     return [m.result(xy, loss, diverged_at, steps, surf.name) for m in members]
 
 
 def run(surface, optimizer, x0, steps, *, lr=None, schedule=None, noise=0.0, seed=0,
-        **hyperparameters) -> Trajectory:
+        record_state=False, **hyperparameters) -> Trajectory:
     """Run `steps` updates of `optimizer` on `surface` from every start point in x0 at once.
 
     surface: a landscapes.Landscape or its name. optimizer: a name from optim_core.OPTIMIZERS.
     x0: (2,) or (N, 2). lr and every hyperparameter: a number or an (N,) array (one per
     trajectory). lr=None takes torch's default for the optimizer. schedule: None, a name or a dict.
     noise: standard deviation of Gaussian noise added to every gradient (reproducible from seed).
+    record_state: also keep, per step, the gradient used, the update applied and torch's state
+    buffers (Trajectory.grad, .update, .state; see Trajectory). Off, they cost nothing.
     Raises ValueError for invalid input; never raises or warns because a trajectory diverged.
     """
     entry = dict(optimizer=optimizer, x0=x0, lr=lr, schedule=schedule, noise=noise, seed=seed,
-                 hyperparameters=hyperparameters)
+                 record_state=record_state, hyperparameters=hyperparameters)
     return run_many(surface, [entry], steps)[0]
 
 

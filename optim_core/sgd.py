@@ -14,7 +14,11 @@ NESTEROV_RULE = (r"b_t = \mu\, b_{t-1} + g_t \;(b_1 = g_1),\quad "
 
 
 def make_sgd(hp, shape, *, nesterov=False):
-    """step(theta, g, lr) for torch's SGD; without a momentum hyperparameter it is plain GD."""
+    """step(theta, g, lr) for torch's SGD; without a momentum hyperparameter it is plain GD.
+
+    step.state is torch's optimizer.state[p] for it: {} for plain GD (torch keeps no buffer at
+    momentum 0), else {"momentum_buffer": the live (2, N) buffer} (zeros until step 1 copies g).
+    """
     wd = const(hp["weight_decay"])
     decay = not is_zero(wd)
     mu = hp.get("momentum", 0.0)
@@ -26,6 +30,7 @@ def make_sgd(hp, shape, *, nesterov=False):
                 add_l2(theta, g, wd, tmp)
             multiply(g, neg_lr(-lr), tmp)
             add(theta, tmp, theta)
+        step.state = {}
         return step
 
     mu = const(mu)
@@ -57,6 +62,7 @@ def make_sgd(hp, shape, *, nesterov=False):
         else:
             multiply(buf, neg_lr(-lr), tmp)
         add(theta, tmp, theta)
+    step.state = {"momentum_buffer": buf}
     return step
 
 
