@@ -1,18 +1,21 @@
 """The race as an animated GIF or MP4 that looks like the app's view.
 
-Rendering every frame through a browser costs about half a second a frame. Instead:
+Rendering every frame through a browser costs about half a second a frame. Instead, from the
+scene's one record (``scene_record.of``):
 
-1. The race figure (``figures.race_figure`` at step 0, still) is laid out with FIXED pixel
-   geometry (explicit size and margins, no automargin, the map's equal aspect set through its
-   domain), so where any data coordinate lands in the picture is known exactly (``Geometry``).
-2. Everything that does not move (surface image, minima, start, the faint dotted paths ahead,
-   legend, title, caption, axes, the loss and lr curves) is rendered ONCE: by kaleido (the same
-   plotly.js as the app) when a browser is installed, else drawn with PIL alone.
-3. Per frame, PIL draws what moves, in the figure's own styles (taken from its traces, so the
-   colours, widths and markers are the app's): each path up to step k over its white halo, the
-   heads, an X where a run has diverged, the step cursors of the loss and lr panels (from the
-   animated figure's own frames) and the counter "step k / N". Moving parts are drawn
-   supersampled and downsampled (antialiased).
+1. The race figure's still background (``figures.race_figure(record, step=0, frames=0,
+   moving=False)``: the figure without what moves) is laid out with FIXED pixel geometry
+   (explicit size and margins, no automargin, the map's equal aspect set through its domain),
+   so where any data coordinate lands in the picture is known exactly (``Geometry``).
+2. That background (surface image, the faint dotted paths ahead, legend, title, caption, axes,
+   the loss and lr curves) is rendered ONCE: by kaleido (the same plotly.js as the app) when a
+   browser is installed, else drawn with PIL alone.
+3. Per frame, PIL draws what moves, from the record's runs and in the figure's own styles (the
+   trace dicts of ``figures.path_lines``, ``landmark_traces``, ``end_trace`` and
+   ``moving_traces``): each path up to step k over its white halo, the start and minima above
+   them, an X where a run has diverged, the heads, the step cursors of the loss and lr panels
+   and the counter "step k / N". Moving parts are drawn supersampled and downsampled
+   (antialiased). Nothing is identified by its trace name.
 
     >>> frames = Animation(result, frames=100)          # then .frames() yields PIL images
     >>> gif = gif_bytes(result, frames=100, fps=20, progress=lambda f, msg: print(f, msg))
@@ -34,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
-from . import figures
+from . import figures, scene_record
 
 __all__ = ["Animation", "Geometry", "gif_bytes", "mp4_bytes", "write_mp4", "MAX_FRAMES",
            "MAX_FPS", "ANIMATION_SIZE"]
@@ -544,17 +547,16 @@ class _Paths:
     """The runs' paths up to a step, drawn incrementally (frames go forward, so each frame
     adds a few segments). Layers as in the figure: every halo below every line, and the runs'
     lines stacked in run order (a later run's line stays above an earlier one's, whenever each
-    was drawn). The downsampled composite is kept up to date where it changed."""
+    was drawn). The downsampled composite is kept up to date where it changed.
 
-    def __init__(self, geometry: Geometry, scale: float, ss: int, runs, halo: dict, line: dict):
+    runs: the record's runs (scene_record.RunRecord), drawn on the map's axes in the race
+    figure's line styles (figures.path_lines)."""
+
+    def __init__(self, geometry: Geometry, scale: float, ss: int, runs):
         self.geometry, self.scale, self.ss = geometry, scale, ss
         self.runs = runs
-        self.styles = []
-        for r in runs:
-            h = halo.get(r.label) or dict(line=dict(color="rgba(255,255,255,0.85)", width=7.0))
-            ln = line.get(r.label) or dict(line=dict(color=r.color, width=3.5))
-            self.styles.append((h, ln))
-        self.axes = _trace_axes(self.styles[0][1]) if self.styles else ("x", "y")
+        self.styles = [figures.path_lines(r) for r in runs]      # (halo, line) per run
+        self.axes = ("x", "y")
         self.box = geometry.subplot_box(*self.axes)
         self.reset()
 
@@ -565,29 +567,20 @@ class _Paths:
         self.shown = [0] * len(self.runs)
         self.step = 0
 
-    @staticmethod
-    def _rows(r, step: int) -> int:
-        traj = r.trajectory
-        d = int(traj.diverged_at[0])
-        last = traj.steps if d < 0 else max(d - 1, 0)
-        return min(int(step), last)
-
     def advance(self, step: int):
         if step < self.step:
             self.reset()
         dirty = None
         xa, ya = self.axes
         for i, r in enumerate(self.runs):
-            start, end = self.shown[i], self._rows(r, step)
+            start, end = self.shown[i], r.at(step)
             if end <= start:
                 continue
-            xy = np.asarray(r.trajectory.xy[start: end + 1, 0, :], dtype=np.float64)
+            xy = r.xy[start: end + 1]
             pts = self.geometry.to_px(xa, ya, xy[:, 0], xy[:, 1])
-            for layer, style in ((self.halo, self.styles[i][0]), (self.lines[i],
-                                                                  self.styles[i][1])):
-                line = style.get("line") or {}
-                touched = layer.polyline(pts, line.get("color") or r.color,
-                                         float(line.get("width", 3.5)))
+            for layer, line in ((self.halo, self.styles[i][0]), (self.lines[i],
+                                                                 self.styles[i][1])):
+                touched = layer.polyline(pts, line["color"], float(line["width"]))
                 if touched is not None:
                     dirty = touched if dirty is None else (
                         min(dirty[0], touched[0]), min(dirty[1], touched[1]),
@@ -641,15 +634,12 @@ def _figure_dict(fig) -> dict:
     return d
 
 
-def _is_invisible(trace: dict) -> bool:
-    marker = trace.get("marker") or {}
-    return trace.get("mode") == "markers" and marker.get("opacity") == 0
-
-
 class Animation:
     """The race of a computed scene as frames (PIL RGB images), `frames` of them at most, evenly
     spread over the steps (step 0 and the last always included).
 
+    result: a scene.SceneResult or its scene_record.SceneRecord; its record is read once, for
+    the background (``figures.race_figure(..., moving=False)``) and for what moves.
     width, height: CSS px of the picture (default 1100 x 660, the app's race view); scale:
     pixel density (1 = those px, 2 = twice as sharp). background: "auto" (kaleido if a browser
     is installed, else PIL), "kaleido" or "pil". ss: supersampling of the moving parts.
@@ -661,7 +651,7 @@ class Animation:
         frames = int(frames)
         if not 2 <= frames <= MAX_FRAMES:
             raise ValueError(f"frames must be an integer in [2, {MAX_FRAMES}], got {frames}")
-        self.result = result
+        self.record = scene_record.of(result)
         self.width = int(width or ANIMATION_SIZE[0])
         self.height = int(height or ANIMATION_SIZE[1])
         self.scale = float(scale)
@@ -672,79 +662,37 @@ class Animation:
             raise ValueError(f"{self.width} x {self.height} px at scale {self.scale:g} is too "
                              f"large for an animation (at most {MAX_PIXELS} pixels a frame)")
         self.ss = int(ss or (3 if self.scale <= 1.5 else 2))
-        self.total = int(result.runs[0].trajectory.steps) if result.runs else 0
+        self.total = self.record.steps
         self.steps = figures.frame_steps(self.total, frames) or [0]
         self.caption = caption
         self._progress = progress or (lambda fraction, message: None)
         if background in ("auto", "kaleido"):
             from . import renderer
 
-            renderer.warm_up()           # the browser starts while the figures are built
+            renderer.warm_up()           # the browser starts while the figure is built
 
-        still = _figure_dict(figures.race_figure(result, step=0, frames=0, width=self.width,
-                                                 height=self.height, caption=caption))
-        moving = _figure_dict(figures.race_figure(result, step=0, frames=frames,
-                                                  width=self.width, height=self.height,
-                                                  caption=caption))
+        # The still background: the race figure at step 0 without its moving parts (the paths
+        # up to step 0 are single points: they draw nothing but carry the runs' legend entries;
+        # the dotted paths ahead are the whole race, faint).
+        still = _figure_dict(figures.race_figure(self.record, step=0, frames=0,
+                                                 width=self.width, height=self.height,
+                                                 caption=caption, moving=False))
+        still.pop("frames", None)
+        self.still = still
         self.geometry = fix_layout(still["layout"], self.width, self.height)
-        self._split(still, moving)
+        # Over it, per frame, from the record: paths up to the step, then the start and minima
+        # (above the paths, as in the figure), X marks of the runs diverged by then, heads and
+        # the panels' cursors.
+        self._above = [_trace_dict(t) for t in figures.landmark_traces(self.record)]
+        self._ends = []                         # (run, its X) for the runs that diverge
+        for r in self.record.runs:
+            end = figures.end_trace(r)
+            if end is not None:
+                self._ends.append((r, _trace_dict(end)))
         self.background_kind = None
         self._background = None
         self._background_choice = background
         self._paths = None
-
-    # ---- what is static, what moves ---------------------------------------------------------
-
-    def _split(self, still: dict, moving: dict):
-        runs = self.result.runs
-        labels = {r.label for r in runs}
-        self._halo, self._line, self._cross = {}, {}, {}
-        static = []
-        for t in still["data"]:
-            name = t.get("name") or ""
-            xa = t.get("xaxis") or "x"
-            if _is_invisible(t):
-                continue
-            if name.endswith(" now") and name[:-4] in labels:
-                continue
-            if name in ("loss cursor", "lr cursor"):
-                continue
-            if name.endswith(" diverged") and name[:-9] in labels:
-                self._cross[name[:-9]] = t
-                continue
-            if name.endswith(" halo") and name[:-5] in labels:
-                self._halo[name[:-5]] = t
-            elif (xa == "x" and t.get("mode") == "lines" and t.get("legendgroup") in labels
-                  and not name.endswith(" ahead")):
-                self._line[t["legendgroup"]] = t
-            static.append(t)
-        still["data"] = static
-        # markers drawn after the paths in the figure (start, minima) are redrawn over them
-        paths = [id(t) for t in list(self._line.values()) + list(self._halo.values())]
-        last_path = max((i for i, t in enumerate(static) if id(t) in paths),
-                        default=len(static))
-        self._above = [t for t in static[last_path + 1:]
-                       if _trace_axes(t) == ("x", "y") and t.get("mode") == "markers"]
-        for key in ("frames", "sliders", "updatemenus"):
-            still.pop(key, None)
-            still["layout"].pop(key, None)
-        self.still = still
-        # The frame traces (heads, cursors, trails) with their base styles, by frame step.
-        base = moving["data"]
-        self._frames = {}
-        for f in moving.get("frames") or []:
-            try:
-                s = int(f.get("name"))
-            except (TypeError, ValueError):
-                continue
-            traces = []
-            for idx, upd in zip(f.get("traces") or [], f.get("data") or []):
-                t = dict(base[idx])
-                t.update({k: _plain(v) for k, v in upd.items() if k != "type"})
-                traces.append(t)
-            self._frames[s] = traces
-        self._base_moving = [t for t in base if (t.get("name") or "").endswith(" now")
-                             or t.get("name") in ("loss cursor", "lr cursor")]
 
     # ---- background -------------------------------------------------------------------------
 
@@ -788,41 +736,28 @@ class Animation:
         return (round(self.width * self.scale), round(self.height * self.scale))
 
     def frame(self, step: int) -> Image.Image:
-        """The picture at `step` (any step; the frame steps also carry the panels' cursors).
-        Fastest when called with increasing steps (the paths are drawn incrementally)."""
+        """The picture at `step` (any step). Fastest when called with increasing steps (the
+        paths are drawn incrementally)."""
         step = int(min(max(int(step), 0), self.total))
         frame = self.background().copy()
         g, s, ss = self.geometry, self.scale, self.ss
         if self._paths is None:
-            self._paths = _Paths(g, s, ss, self.result.runs, self._halo, self._line)
+            self._paths = _Paths(g, s, ss, self.record.runs)
         self._paths.advance(step)
         self._paths.composite(frame)
         for t in self._above:                   # start and minima stay above the paths
             paint(frame, g, t, s, ss)
-        for r in self.result.runs:
-            d = int(r.trajectory.diverged_at[0])
-            if 0 <= d <= step and r.label in self._cross:
-                paint(frame, g, self._cross[r.label], s, ss)
-        for t in self._frame_traces(step):
+        for r, t in self._ends:
+            if r.gone(step):
+                paint(frame, g, t, s, ss)
+        for t in self.moving(step):
             paint(frame, g, t, s, ss)
         self._counter(frame, step)
         return frame
 
-    def _frame_traces(self, step: int) -> list[dict]:
-        if step in self._frames:
-            return self._frames[step]
-        # a step without a frame of its own: heads from the trajectories, no cursors
-        out = []
-        for r in self.result.runs:
-            base = next((t for t in self._base_moving if t.get("name") == f"{r.label} now"), None)
-            if base is None:
-                continue
-            traj = r.trajectory
-            d = int(traj.diverged_at[0])
-            last = traj.steps if d < 0 else max(d - 1, 0)
-            x, y = traj.xy[min(int(step), last), 0]
-            out.append(dict(base, x=[float(x)], y=[float(y)]))
-        return out
+    def moving(self, step: int) -> list[dict]:
+        """The heads and the panels' cursors at `step`, as the race figure draws them."""
+        return [_trace_dict(t) for t in figures.moving_traces(self.record, step)]
 
     def _counter(self, frame: Image.Image, step: int):
         s = self.scale
@@ -1077,9 +1012,9 @@ def _colors_in(value, out: list):
 def _reserved_colors(anim: Animation) -> list[tuple]:
     """White, the runs' colours, then every opaque colour the figure names (markers, lines,
     text), so that small marks (a star, a head) keep their exact colour in the GIF."""
-    names = ["white", figures.INK] + [r.color for r in anim.result.runs]
+    names = ["white", figures.INK] + [r.color for r in anim.record.runs]
     names += _colors_in(anim.still["data"], []) + _colors_in(anim.still["layout"], [])
-    names += [t.get("marker", {}).get("color") for t in anim._base_moving
+    names += [t.get("marker", {}).get("color") for t in anim.moving(0)
               if isinstance(t.get("marker", {}).get("color"), str)]
     out = []
     for name in names:
