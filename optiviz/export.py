@@ -27,6 +27,7 @@ import numpy as np
 
 from . import renderer
 from . import scene as _scene
+from . import scene_record
 from .renderer import (BROWSER_HINT, MAX_STATIC_PIXELS, BrowserMissing, ExportError,  # noqa: F401 - re-exported
                        _figure_dict, _float_option, _int_option, _one_line, _still,
                        browser_path, start_renderer, static_image, stop_renderer, warm_up)
@@ -80,10 +81,6 @@ def _view_key(view) -> str:
     return key
 
 
-def _total_steps(result) -> int:
-    return int(result.runs[0].trajectory.steps) if result.runs else int(result.scene["steps"])
-
-
 # --------------------------------------------------------------------------------------------
 # Figures
 
@@ -91,13 +88,15 @@ def _total_steps(result) -> int:
 def view_figure(result, view: str = "race", *, step=None, frames: int = 0, width=None,
                 height=None, caption=True):
     """The app's figure of a view ("race", "panels", "3d", "curves"; the app's labels "Race",
-    "Side by side", "3D", "Curves" too) at `step`, with `frames` animation frames."""
+    "Side by side", "3D", "Curves" too) at `step`, with `frames` animation frames.
+    result: a scene.SceneResult or its scene_record.SceneRecord."""
     from . import figures
 
     key = _view_key(view)
     fn = {"race": figures.race_figure, "panels": figures.panels_figure,
           "3d": figures.surface3d_figure, "curves": figures.curves_figure}[key]
-    return fn(result, step=step, frames=frames, width=width, height=height, caption=caption)
+    return fn(scene_record.of(result), step=step, frames=frames, width=width, height=height,
+              caption=caption)
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,16 +145,12 @@ def trajectories_csv(result) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for run in result.runs:
-        traj = run.trajectory
-        xy = np.asarray(traj.xy[:, 0, :], dtype=np.float64)
-        loss = np.asarray(traj.loss[:, 0], dtype=np.float64)
-        lr = np.asarray(traj.lr[:, 0], dtype=np.float64)
-        d = int(traj.diverged_at[0])
+    for run in scene_record.of(result).runs:
+        xy, loss, lr, d = run.xy, run.loss, run.lr, run.diverged_at
         for k in range(xy.shape[0]):
             writer.writerow((run.label, run.optimizer, k, _num(xy[k, 0]), _num(xy[k, 1]),
                              _num(loss[k]), "" if k == 0 else _num(lr[k - 1]),
-                             1 if 0 <= d <= k else 0))
+                             1 if d is not None and d <= k else 0))
     return out.getvalue()
 
 
@@ -222,14 +217,11 @@ def trajectories_json(result) -> str:
     "optiviz-trajectories", "version": 1, "scene": {...}, "runs": [{"label", "optimizer",
     "color", "diverged_at" (int or null), "x", "y", "loss" (steps+1 each), "lr" (steps: the
     update k+1 used lr[k])}], "summary": [...]}."""
-    runs = []
-    for run in result.runs:
-        traj = run.trajectory
-        d = int(traj.diverged_at[0])
-        runs.append({"label": run.label, "optimizer": run.optimizer, "color": run.color,
-                     "diverged_at": None if d < 0 else d,
-                     "x": _json_list(traj.xy[:, 0, 0]), "y": _json_list(traj.xy[:, 0, 1]),
-                     "loss": _json_list(traj.loss[:, 0]), "lr": _json_list(traj.lr[:, 0])})
+    runs = [{"label": run.label, "optimizer": run.optimizer, "color": run.color,
+             "diverged_at": run.diverged_at,
+             "x": _json_list(run.xy[:, 0]), "y": _json_list(run.xy[:, 1]),
+             "loss": _json_list(run.loss), "lr": _json_list(run.lr)}
+            for run in scene_record.of(result).runs]
 
     def clean(v):
         if isinstance(v, float) and not math.isfinite(v):
@@ -335,7 +327,8 @@ def export(result, fmt: str, *, view: str = "race", step=None, scale=None, frame
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r:.20}")
     f = FORMATS[fmt]
     report = progress or (lambda fraction, message: None)
-    total = _total_steps(result)
+    record = scene_record.of(result)                    # read by every view below
+    total = record.steps
     if step is not None:
         step = _int_option("step", step, 0, total)
     if width is not None:
@@ -350,7 +343,7 @@ def export(result, fmt: str, *, view: str = "race", step=None, scale=None, frame
         if not renderer.running() and browser_path() is None:
             raise BrowserMissing()
         dw, dh = VIEW_SIZE[view_key]
-        fig = view_figure(result, view_key, step=step, frames=0, width=width or dw,
+        fig = view_figure(record, view_key, step=step, frames=0, width=width or dw,
                           height=height or dh, caption=caption)
         d = _figure_dict(fig)
         if step is not None and step < total and view_key in ("race", "panels"):
@@ -369,16 +362,15 @@ def export(result, fmt: str, *, view: str = "race", step=None, scale=None, frame
         hold = _float_option("hold", hold, 0, 10)
         kwargs = dict(frames=frames, fps=fps, hold=hold, width=width, height=height,
                       scale=scale, caption=caption, progress=report)
-        data = animation.gif_bytes(result, **kwargs) if fmt == "gif" else \
-            animation.mp4_bytes(result, **kwargs)
+        data = animation.gif_bytes(record, **kwargs) if fmt == "gif" else \
+            animation.mp4_bytes(record, **kwargs)
         return data, f.mime, name
     if fmt == "html":          # the app's live view, offline: timeline, views, readout
         from .live_html import live_html
 
         live_view = {"race": "race", "panels": "side", "3d": "3d", "curves": "curves"}[view_key]
-        total = _total_steps(result)
         at = None if step is None else _int_option("step", step, 0, total)
-        page = live_html(result, view=live_view, step=None if at == total else at,
+        page = live_html(record, view=live_view, step=None if at == total else at,
                          height=_int_option("height", height or 560, 200, 4000))
         return page.encode("utf-8"), f.mime, name
     if fmt == "csv":
