@@ -13,8 +13,11 @@ Usage (needs torch; written against torch 2.13.0 CPU)::
 
     python tools/record_torch_reference.py
 
-It writes ``tests/data/torch_reference.json`` and prints a short summary.  The
-run is deterministic; re-running rewrites an identical file.
+It writes ``tests/data/torch_reference.json`` (positions and learning rates)
+and ``tests/data/torch_state_reference.json`` (for ``STATE_CASES``: the first
+``STATE_STEPS`` steps' gradient, update and ``optimizer.state[p]`` buffers, for
+``tests/test_optim_state.py``) and prints a short summary.  The run is
+deterministic; re-running rewrites identical files.
 
 Conventions (the project's):
 
@@ -50,6 +53,7 @@ torch.set_default_dtype(torch.float64)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_PATH = os.path.join(REPO, "tests", "data", "torch_reference.json")
+STATE_OUT_PATH = os.path.join(REPO, "tests", "data", "torch_state_reference.json")
 
 # =============================================================================
 # Case tables
@@ -186,6 +190,49 @@ PLATEAU_CASES = [
 # Divergence: plain SGD, lr = 0.1 on Rosenbrock.
 DIVERGENCE_CASE = ("divergence_sgd_lr0.1", "sgd", 0.1, {}, 100)
 DIVERGENCE_BOUND = 1e6
+
+# State cases (torch_state_reference.json): Rosenbrock from (-1.5, 2), constant lr,
+# STATE_STEPS steps, every optimizer and every option that adds a buffer or changes what the
+# gradient is: momentum / nesterov / dampening, RMSprop centered and momentum, amsgrad, the
+# decoupled decay of AdamW and Lion, L2 weight_decay (the recorded grad is p.grad, before torch
+# adds the decay) and gradient noise (the recorded grad is after the noise).
+# (optimizer, lr, non-default hyperparameters, noise, seed)
+STATE_STEPS = 20
+STATE_CASES = [
+    ("sgd", 1e-4, {}, 0.0, 0),
+    ("sgd", 2e-4, {"weight_decay": 0.1}, 0.5, 3),
+    ("momentum", 1e-4, {"momentum": 0.9}, 0.0, 0),
+    ("momentum", 1e-4, {"momentum": 0.9, "dampening": 0.5, "weight_decay": 0.1}, 0.0, 0),
+    ("momentum", 1e-4, {"momentum": 0.9}, 1.0, 1),
+    ("nesterov", 1e-4, {"momentum": 0.9}, 0.0, 0),
+    ("nesterov", 1e-4, {"momentum": 0.5, "weight_decay": 0.05}, 0.0, 0),
+    ("adagrad", 0.1, {}, 0.0, 0),
+    ("adagrad", 0.1, {"lr_decay": 0.01, "initial_accumulator_value": 0.1, "weight_decay": 0.01}, 0.0, 0),
+    ("rmsprop", 1e-3, {}, 0.0, 0),
+    ("rmsprop", 1e-3, {"centered": True}, 0.0, 0),
+    ("rmsprop", 1e-3, {"momentum": 0.9}, 0.0, 0),
+    ("rmsprop", 1e-3, {"momentum": 0.9, "centered": True}, 0.0, 0),
+    ("rmsprop", 1e-3, {"rho": 0.9, "eps": 1e-6, "momentum": 0.5, "centered": True, "weight_decay": 0.01},
+     0.2, 5),
+    ("adadelta", 1.0, {}, 0.0, 0),
+    ("adadelta", 0.5, {"rho": 0.95, "weight_decay": 0.01}, 0.0, 0),
+    ("adam", 0.01, {}, 0.0, 0),
+    ("adam", 0.01, {"weight_decay": 0.1}, 0.0, 0),
+    ("adam", 0.01, {"beta1": 0.5, "beta2": 0.9, "weight_decay": 0.1}, 0.3, 7),
+    ("adamw", 0.01, {"weight_decay": 0.1}, 0.0, 0),
+    ("amsgrad", 0.01, {}, 0.0, 0),
+    ("amsgrad", 0.01, {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.05}, 0.0, 0),
+    ("adamax", 0.01, {}, 0.0, 0),
+    ("adamax", 0.01, {"weight_decay": 0.01}, 0.0, 0),
+    ("nadam", 0.01, {}, 0.0, 0),
+    ("nadam", 0.01, {"weight_decay": 0.01, "momentum_decay": 0.01}, 0.0, 0),
+    ("radam", 0.01, {}, 0.0, 0),
+    ("radam", 0.005, {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.01}, 0.0, 0),
+    ("lion", 0.01, {}, 0.0, 0),
+    ("lion", 0.01, {"weight_decay": 0.1}, 0.4, 2),
+]
+# A state case that diverges inside STATE_STEPS (its buffers blow up with the position).
+STATE_DIVERGENCE_CASE = ("state_divergence_momentum_lr0.003", "momentum", 3e-3, {"momentum": 0.9})
 
 # Schedule-only cases (N = 100, eta0 = 0.1; the lr sequence of a dummy SGD run):
 # (id, schedule, label of the doc's table 3.2 row or None)
@@ -538,6 +585,105 @@ def run_schedule(schedule, lr, steps, metric=None):
     return lr_applied
 
 
+def core_noise(noise, seed):
+    """The core's gradient noise, as its API promises: one numpy Generator per run,
+    default_rng(seed); before step k it draws standard_normal(2) (x, then y) and adds
+    noise * draw to the analytic gradient. Returns draw() -> (2,) array, or None."""
+    if noise == 0.0:
+        return None
+    rng = np.random.default_rng(seed)
+    return lambda: rng.standard_normal(2) * noise
+
+
+def run_optimizer_state(optimizer, hp, lr, surface, x0, steps, noise=0.0, seed=0):
+    """The first `steps` steps at constant lr with everything a step sees and leaves behind.
+
+    grad[k] = the p.grad handed to step k (analytic gradient at xy[k] plus noise; torch adds
+    L2 weight decay inside step(), to a copy); update[k] = p after step k minus p before it;
+    state[name][k] = optimizer.state[p][name] after step k (the "step" counter left out);
+    initial_state = optimizer.state[p] before the first step (only what torch creates eagerly).
+    """
+    f, grad = SURFACES[surface["name"]](surface)
+    draw = core_noise(noise, seed)
+    p = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+    opt = make_optimizer(optimizer, [p], lr, hp)
+    initial = {k: v.tolist() for k, v in opt.state[p].items() if k != "step"}
+    xy, grads, updates, states = [p.detach().tolist()], [], [], {}
+    with np.errstate(all="ignore"):  # the divergence case overflows
+        for _ in range(steps):
+            g = grad(p.detach().numpy().copy())
+            if draw is not None:
+                g = g + draw()
+            p.grad = torch.tensor(g)
+            before = p.detach().clone()
+            opt.step()
+            after = p.detach().clone()
+            grads.append(g.tolist())
+            updates.append((after - before).tolist())
+            xy.append(after.tolist())
+            for name, value in opt.state[p].items():
+                if name != "step":
+                    states.setdefault(name, []).append(value.tolist())
+    return {"state_names": list(states), "initial_state": initial, "xy": xy, "grad": grads,
+            "update": updates, "state": states}
+
+
+def state_case(cid, optimizer, lr, hps, noise, seed, steps=STATE_STEPS):
+    hp = full_hyperparameters(optimizer, hps)
+    case = {"id": cid, "optimizer": optimizer, "hyperparameters": hp, "lr": lr,
+            "noise": noise, "seed": seed, "surface": ROSENBROCK, "x0": list(ROSEN_X0),
+            "steps": steps}
+    case.update(run_optimizer_state(optimizer, hp, lr, ROSENBROCK, ROSEN_X0, steps, noise, seed))
+    return case
+
+
+def record_state_cases():
+    """Write torch_state_reference.json; return summary lines."""
+    cases = []
+    for opt, lr, hps, noise, seed in STATE_CASES:
+        cid = case_id(opt, lr, hps) + (f"_noise{noise:g}_seed{seed}" if noise else "")
+        case = state_case(cid, opt, lr, hps, noise, seed)
+        assert all_finite(case["xy"]) and all_finite(case["grad"]), f"{cid} is not finite"
+        cases.append(case)
+    cid, opt, lr, hps = STATE_DIVERGENCE_CASE
+    case = state_case(cid, opt, lr, hps, 0.0, 0)
+    bad = [k for k, z in enumerate(case["xy"])
+           if not all(math.isfinite(v) and abs(v) <= DIVERGENCE_BOUND for v in z)]
+    assert bad, "state divergence case did not diverge"
+    case = {"first_bad_step": bad[0], **case}
+    cases.append(case)
+    ids = [c["id"] for c in cases]
+    assert len(ids) == len(set(ids)), "duplicate state case ids"
+    covered = {c["optimizer"] for c in cases}
+    assert covered == set(OPTIMIZER_DEFAULTS), f"state cases miss {set(OPTIMIZER_DEFAULTS) - covered}"
+    names = sorted({n for c in cases for n in c["state_names"]})
+
+    data = {
+        "generator": "tools/record_torch_reference.py",
+        "torch_version": torch.__version__,
+        "numpy_version": np.__version__,
+        "conventions": (
+            "float64 (torch.set_default_dtype(torch.float64)); analytic gradients; constant lr; "
+            "loop: g = grad(p) [+ noise * default_rng(seed).standard_normal(2), one generator "
+            "per run, one draw of (x, y) per step]; p.grad = g; opt.step(); "
+            "xy[k] = position after k steps; grad[k] = the p.grad of step k (after noise, before "
+            "torch's L2 weight decay); update[k] = p after step k - p before it; "
+            "state[name][k] = optimizer.state[p][name] after step k+1 (rows for steps 1..steps; "
+            "the 'step' counter left out; 0-dim tensors as numbers); initial_state = "
+            "optimizer.state[p] before step 1 (only what torch creates eagerly, e.g. Adagrad's "
+            "sum); state_names = the keys of optimizer.state[p] after step 1 minus 'step'; "
+            "non-finite numbers written as null; first_bad_step as in torch_reference.json"),
+        "cases": cases,
+    }
+    text = dumps(sanitize(data)) + "\n"
+    with open(STATE_OUT_PATH, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    assert json.loads(text) == json.loads(json.dumps(sanitize(data)))
+    return [f"wrote {os.path.relpath(STATE_OUT_PATH, REPO)} ({len(text.encode()) / 1024:.0f} KiB): "
+            f"{len(cases)} state cases x {STATE_STEPS} steps, buffers {', '.join(names)}; "
+            f"{cid}: first_bad_step {case['first_bad_step']}"]
+
+
 def fmt_lr(lr):
     return f"{lr:g}"
 
@@ -770,6 +916,8 @@ def main():
     print(f"  doc table 3.2: {n_lrs} lr values checked, all reproduced to 10 digits")
     for line in summary:
         print("  " + line)
+    for line in record_state_cases():
+        print(line)
 
 
 if __name__ == "__main__":
