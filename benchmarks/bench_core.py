@@ -8,7 +8,8 @@ torch runs on the CPU in float64 with gradients set analytically (no autograd), 
 trajectories as one (N, 2) parameter tensor. Both sides record into preallocated arrays and are
 timed as the best of several repetitions after a warm-up, because this machine is shared and
 noisy: read the ratios, not the absolute numbers. Also times the app's default-sized scene:
-six optimizers x 1,000 steps from one start.
+six optimizers x 1,000 steps from one start, and the same with record_state=True (gradients,
+updates and torch's state buffers kept per step).
 """
 
 from __future__ import annotations
@@ -111,11 +112,12 @@ SCENE = [("sgd", 1e-3), ("momentum", 1e-3), ("nesterov", 1e-3), ("rmsprop", 5e-3
          ("adam", 5e-2), ("adagrad", 0.5)]
 
 
-def scene_time(repeat: int, together: bool) -> float:
+def scene_time(repeat: int, together: bool, record_state: bool = False) -> float:
     """Six optimizers, 1,000 steps, one start: a scene as the app computes it, either all
     together (run_many: one gradient evaluation per step for all) or one run per optimizer."""
     surf = landscapes.get("rosenbrock")
-    runs = [{"optimizer": name, "x0": surf.start, "lr": lr} for name, lr in SCENE]
+    runs = [{"optimizer": name, "x0": surf.start, "lr": lr, "record_state": record_state}
+            for name, lr in SCENE]
 
     def go():
         if together:
@@ -152,7 +154,8 @@ def main(argv=None) -> int:
                   f"{floor / ours:>8.2f}x")
     print(f"six-optimizer scene, 1 start, {STEPS} steps: "
           f"{scene_time(args.repeat, True) * 1e3:.1f} ms together (run_many), "
-          f"{scene_time(args.repeat, False) * 1e3:.1f} ms one optimizer at a time")
+          f"{scene_time(args.repeat, False) * 1e3:.1f} ms one optimizer at a time; "
+          f"{scene_time(args.repeat, True, True) * 1e3:.1f} ms together with record_state")
     return 0
 
 
