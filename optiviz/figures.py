@@ -37,8 +37,9 @@ from _plotly_utils.utils import convert_to_base64
 from . import scene as _scene
 from . import scene_record as _record
 from .scene_record import RunRecord, SceneRecord
-from .surface_image import LEVELS, SURFACE_COLORS, colorscale, surface_image
+from .surface_image import LEVELS, colorscale
 from .surface_image import scale as surface_scale
+from .surface_image import SURFACE_COLORS, surface_image  # noqa: F401 - figures' API, re-exported
 
 __all__ = ["surface_image", "race_figure", "panels_figure", "surface3d_figure", "curves_figure",
            "summary_rows", "frame_steps", "path_lines", "head_trace", "end_trace",
