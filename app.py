@@ -23,8 +23,8 @@ from optiviz import scene as scenes
 from ui import text as ui_text
 from ui.export_panel import export_panel
 from ui.live_view import live_view, preload_plotly
-from ui.sidebar import sidebar
-from ui.state import load_scene, on_upload
+from ui.sidebar import scene_from_state, sidebar
+from ui.state import keep_values, load_scene, on_upload
 
 st.set_page_config(page_title="Optimizer race", page_icon="🏁", layout="wide",
                    initial_sidebar_state="expanded")
@@ -75,6 +75,7 @@ if "opt_uids" not in st.session_state:
     ss["autoplay"] = on_screen["step"] is None        # a first visit sees the race run once
 
 
+keep_values()
 if "pending_start" in st.session_state:
     st.session_state["start_x"], st.session_state["start_y"] = st.session_state.pop("pending_start")
     st.session_state.pop("lesson", None)
@@ -82,7 +83,9 @@ if "pending_start" in st.session_state:
 
 # ---- main area ----------------------------------------------------------------------------
 
-raw_scene = sidebar()
+# The scene is read from the controls' state first and the live view sent before the sidebar's
+# widgets: the chart's data is the first thing the browser gets (every widget costs a render).
+raw_scene = scene_from_state()
 notes = list(st.session_state.pop("url_warnings", []) or [])
 try:
     scene = scenes.normalize_scene(raw_scene)
@@ -140,6 +143,13 @@ if view_state.click and isinstance(view_state.click, dict):
         ss["pending_start"] = (round(min(max(float(x), x0), x1), 3),
                                round(min(max(float(y), y0), y1), 3))
         st.rerun()
+# The controls, drawn after the live view; they show the scene it was built from.
+drawn_scene = sidebar()
+ss["read_equals_drawn"] = drawn_scene == raw_scene        # checked by tests/test_app.py
+if not ss["read_equals_drawn"] and not ss.pop("redrawn", False):
+    ss["redrawn"] = True                         # never expected: show what the widgets hold
+    st.rerun()
+
 changed_view = view_state.view in EXPORT_VIEWS and view_state.view != ss.get("view")
 step_now = view_state.step if isinstance(view_state.step, int) else None
 if changed_view or step_now != ss.get("step"):

@@ -27,6 +27,16 @@ def start(query: dict | None = None) -> AppTest:
         at.query_params[key] = value
     at.run()
     assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["read_equals_drawn"], "the scene read first is the one drawn"
+    return at
+
+
+def open_panel(at: AppTest, key: str) -> AppTest:
+    """Open a sidebar panel as a click would: closed panels send no widgets."""
+    at.session_state["open." + key] = True
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["read_equals_drawn"]
     return at
 
 
@@ -76,6 +86,7 @@ def test_learning_rate_slider_moves_only_that_optimizer():
     at = start()
     before = chart(at)
     uid = at.session_state["opt_uids"][3]          # Adam
+    open_panel(at, f"opt.{uid}.panel")
     at.sidebar.select_slider(key=f"opt.{uid}.lr").set_value(0.01).run()
     after = chart(at)
     assert not np.allclose(path_of(before, "Adam")[-1], path_of(after, "Adam")[-1])
@@ -121,6 +132,7 @@ def test_schedule_and_noise_controls():
     lr = [live.decode(r["lr"]) for r in chart(at)["runs"]]
     assert lr and all(y[0] > 10 * y[-1] for y in lr)      # cosine annealing towards 0
     clean = path_of(chart(at), "SGD / GD")
+    open_panel(at, "extras.panel")
     at.sidebar.select_slider(key="noise").set_value(1.0).run()
     noisy = path_of(chart(at), "SGD / GD")
     assert not np.allclose(clean[10:], noisy[10:], equal_nan=True)
@@ -131,6 +143,7 @@ def test_optimizer_multiselect_and_duplicate():
     at.sidebar.multiselect(key="optimizer_set").select("lion").run()
     assert "Lion" in names(chart(at))
     uid = at.session_state["opt_uids"][3]
+    open_panel(at, f"opt.{uid}.panel")
     at.sidebar.button(key=f"opt.{uid}.dup").click().run()
     before = {r["label"]: r["color"] for r in chart(start())["runs"]}
     runs = chart(at)["runs"]
@@ -149,10 +162,29 @@ def test_hyperparameter_sliders_apply():
     at = start()
     uid = at.session_state["opt_uids"][1]                 # Momentum
     before = path_of(chart(at), "Momentum")
+    open_panel(at, f"opt.{uid}.panel")
     at.sidebar.slider(key=f"opt.{uid}.momentum").set_value(0.5).run()
+    assert [w for w in at.sidebar.slider if w.key == f"opt.{uid}.momentum"], "the panel stays open"
     after = path_of(chart(at), "Momentum")
     assert not np.allclose(before[-1], after[-1])
     assert "momentum~0.5" in at.query_params["o2"]
+
+
+def test_closed_panels_send_no_widgets_and_keep_their_values():
+    at = start()
+    uid = at.session_state["opt_uids"][1]                 # Momentum
+    assert not [w for w in at.sidebar.slider if w.key == f"opt.{uid}.momentum"]   # closed: not sent
+    open_panel(at, f"opt.{uid}.panel")
+    at.sidebar.slider(key=f"opt.{uid}.momentum").set_value(0.5).run()
+    open_panel(at, "extras.panel")
+    at.sidebar.number_input(key="seed").set_value(7).run()
+    at.session_state[f"open.opt.{uid}.panel"] = False      # close both, then change something else
+    at.session_state["open.extras.panel"] = False
+    at.run()
+    at.sidebar.slider(key="steps").set_value(300).run()
+    assert not [w for w in at.sidebar.slider if w.key == f"opt.{uid}.momentum"]
+    assert "momentum~0.5" in at.query_params["o2"] and at.query_params["seed"] == "7"
+    assert chart(at)["steps"] == 300
 
 
 @pytest.mark.parametrize("view", ["side", "3d", "curves"])
@@ -185,6 +217,7 @@ def test_the_surface_image_is_sent_once_per_surface():
     at = start()
     assert "image" in chart(at)["surface"]
     uid = at.session_state["opt_uids"][3]
+    open_panel(at, f"opt.{uid}.panel")
     at.sidebar.select_slider(key=f"opt.{uid}.lr").set_value(0.01).run()
     assert "image" not in chart(at)["surface"]            # the browser keeps it by key
     at.sidebar.selectbox(key="surface").set_value("himmelblau").run()

@@ -7,11 +7,67 @@ import streamlit as st
 from optiviz.widgets import LR_OPTIONS, Control, fmt, with_value
 
 
+class StateReader:
+    """A stand-in for a Streamlit container that draws nothing: each widget call returns what
+    that widget would return (its session-state value). The sidebar's code run against it reads
+    the scene without sending a widget: for a closed panel, and before the sidebar is drawn, so
+    the live view can be the first thing the page sends."""
+
+    def _value(self, key=None, value=None, **_):
+        return st.session_state.get(key, value) if key is not None else value
+
+    def selectbox(self, label, options, index=0, key=None, **kw):
+        options = list(options)
+        default = options[index] if options and index is not None else None
+        return self._value(key, default)
+
+    def slider(self, label, min_value=None, max_value=None, value=None, key=None, **kw):
+        return self._value(key, value if value is not None else min_value)
+
+    def number_input(self, label, min_value=None, max_value=None, value=None, key=None, **kw):
+        return self._value(key, value if value is not None else min_value)
+
+    def select_slider(self, label, options=(), value=None, key=None, **kw):
+        return self._value(key, value if value is not None else list(options)[0])
+
+    def toggle(self, label, value=False, key=None, **kw):
+        return self._value(key, value)
+
+    def multiselect(self, label, options, default=None, key=None, **kw):
+        return self._value(key, default or [])
+
+    def button(self, *args, **kw):
+        return False
+
+    def columns(self, spec, **kw):
+        return [self] * (spec if isinstance(spec, int) else len(spec))
+
+    def expander(self, *args, **kw):
+        return self
+
+    def markdown(self, *args, **kw):
+        return None
+
+    caption = markdown
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+READER = StateReader()
+
+
 def draw(container, control: Control, key: str):
     """Draw `control` under session-state `key` (set to the control's value first, so a loaded
     scene shows exactly) and return what the widget holds."""
     ss = st.session_state
     kind = control.kind
+    if container is READER:
+        ss[key] = control.value
+        return control.value
     if kind == "optional":                  # a toggle, then a value
         on = container.toggle(f"set {control.label}", value=control.value is not None,
                               key=f"{key}.on", help=control.help)

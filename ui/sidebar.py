@@ -12,7 +12,7 @@ from optiviz import scene as scenes
 from optiviz.widgets import (LR_OPTIONS, NOISE_OPTIONS, fmt, hyper_control, schedule_control,
                              surface_control, with_value)
 from ui import state
-from ui.controls import draw
+from ui.controls import READER, draw
 
 SCHEDULE_CHOICES = ["constant", *[s for s in SCHEDULES if s != "constant"]]
 
@@ -39,7 +39,25 @@ def schedule_controls(prefix: str, steps: int, container, inherit: bool = False)
     return spec
 
 
-def optimizer_panel(uid: int, steps: int, fair: bool) -> dict:
+def _remember_open(key: str):
+    st.session_state["open." + key] = bool(st.session_state.get(key))
+
+
+def lazy_panel(container, title: str, key: str):
+    """An expander whose contents are sent only while it is open; returns (expander, open).
+
+    Streamlit's stateful expander takes its label into its identity, so a title that shows the
+    panel's values would close it on every change; we remember the open state ourselves
+    (session key "open.<key>") and hand it back as the expander's starting state."""
+    is_open = bool(st.session_state.get("open." + key, False))
+    if container is READER:
+        return READER, is_open
+    panel = container.expander(title, expanded=is_open, key=key, on_change=_remember_open,
+                               args=(key,))
+    return panel, bool(panel.open)
+
+
+def optimizer_panel(sb, uid: int, steps: int, fair: bool) -> dict:
     ss = st.session_state
     name = ss[f"opt.{uid}.name"]
     spec = OPTIMIZERS[name]
@@ -48,33 +66,49 @@ def optimizer_panel(uid: int, steps: int, fair: bool) -> dict:
     title = f"{spec.title} · lr {fmt(ss[lr_key])}" + "".join(
         f" · {p.label.split(' ')[-1] if p.label else p.name} {fmt(hp_values[p.name])}"
         for p in spec.hyper if hp_values[p.name] != p.default)
-    # A stable key keeps the panel open while its own sliders change its title.
-    with st.sidebar.expander(title, expanded=False, key=f"opt.{uid}.panel"):
-        st.select_slider("learning rate", with_value(LR_OPTIONS, ss[lr_key]), key=lr_key,
+    # A stable key keeps the panel open while its own sliders change its title. A closed panel
+    # sends no widgets (its values live on in the state, ui.state.keep_values): each widget
+    # drawn costs every rerun in the browser.
+    panel, is_open = lazy_panel(sb, title, f"opt.{uid}.panel")
+    if not is_open:
+        panel = READER
+    with panel:
+        panel.select_slider("learning rate", with_value(LR_OPTIONS, ss[lr_key]), key=lr_key,
                          format_func=fmt, disabled=fair,
                          help="Shared lr is on: the sidebar's shared value is used." if fair else None)
-        hyper = {p.name: draw(st, hyper_control(p, hp_values[p.name]), f"opt.{uid}.{p.name}")
+        hyper = {p.name: draw(panel, hyper_control(p, hp_values[p.name]), f"opt.{uid}.{p.name}")
                  for p in spec.hyper}
-        sched = schedule_controls(f"opt.{uid}.schedule", steps, st, inherit=True)
-        c1, c2 = st.columns(2)
+        sched = schedule_controls(f"opt.{uid}.schedule", steps, panel, inherit=True)
+        c1, c2 = panel.columns(2)
         c1.button("Duplicate", key=f"opt.{uid}.dup", on_click=state.duplicate_optimizer,
                   args=(uid,), help="Add a copy (e.g. the same method at another learning rate).")
         c2.button("Remove", key=f"opt.{uid}.rm", on_click=state.remove_optimizer, args=(uid,),
                   disabled=len(ss["opt_uids"]) <= 1)
-    return {"optimizer": name, "lr": float(ss[lr_key]), "hyperparameters": hyper,
+    return _entry(name, ss[lr_key], hyper, sched)
+
+
+def _entry(name, lr, hyper, sched) -> dict:
+    return {"optimizer": name, "lr": float(lr), "hyperparameters": hyper,
             "schedule": None if sched == "inherit" else (sched or "constant")}
 
 
-def sidebar() -> dict:
-    """Draw the controls; return the raw scene they describe."""
+def scene_from_state() -> dict:
+    """The raw scene the controls hold, read without drawing them (the same code as sidebar())."""
+    return sidebar(READER)
+
+
+def sidebar(sb=None) -> dict:
+    """Draw the controls (into st.sidebar, or nowhere with READER); return the raw scene they
+    describe."""
     ss = st.session_state
-    sb = st.sidebar
+    sb = st.sidebar if sb is None else sb
     sb.markdown("### Optimizer race")
 
     # Presets: one click, one lesson.
-    with sb.expander("Presets: one idea each", expanded=ss.get("lesson") is None):
+    box = sb.expander("Presets: one idea each", expanded=ss.get("lesson") is None)
+    with box:
         for preset in presets.PRESETS:
-            st.button(preset.title, key=f"preset.{preset.key}", on_click=state.apply_preset,
+            box.button(preset.title, key=f"preset.{preset.key}", on_click=state.apply_preset,
                       args=(preset.key,), width="stretch", help=preset.lesson)
 
     # Surface.
@@ -114,22 +148,32 @@ def sidebar() -> dict:
     else:                                                         # any other the scene allows
         steps = sb.number_input("Steps", int(steps_range.low), int(steps_range.high), key="steps")
     schedule = schedule_controls("schedule", steps, sb)
-    entries = [optimizer_panel(uid, steps, fair) for uid in ss["opt_uids"]]
+    entries = [optimizer_panel(sb, uid, steps, fair) for uid in ss["opt_uids"]]
 
-    with sb.expander("Noise, seed and tolerance"):
-        ss["noise"] = float(ss["noise"])
-        noise = st.select_slider("gradient noise σ (SGD)",
-                                 with_value(NOISE_OPTIONS, min(ss["noise"], scenes.MAX_NOISE)),
-                                 key="noise", format_func=fmt,
-                                 help="Gaussian noise added to every gradient: GD becomes SGD.")
-        seed_range, tol_range = scenes.RANGES["seed"], scenes.RANGES["tolerance"]
-        seed = st.number_input("random seed", int(seed_range.low), int(seed_range.high), key="seed")
-        tolerance = st.number_input("“reached” tolerance", tol_range.low, tol_range.high,
-                                    key="tolerance", format="%g",
-                                    help="A run has reached a minimum once its loss is "
-                                    "within this of the minimum's value (summary table).")
+    noise, seed, tolerance = _extras(sb)
 
     return {"version": scenes.VERSION, "surface": {"name": surface_name, **surface_params},
             "start": start, "steps": int(steps), "noise": float(noise), "seed": int(seed),
             "shared_lr": shared_lr, "schedule": schedule, "tolerance": float(tolerance),
             "optimizers": entries}
+
+
+def _extras(sb) -> tuple[float, int, float]:
+    """Noise, seed and tolerance: drawn only while their panel is open."""
+    ss = st.session_state
+    panel, is_open = lazy_panel(sb, "Noise, seed and tolerance", "extras.panel")
+    if not is_open:
+        panel = READER
+    seed_range, tol_range = scenes.RANGES["seed"], scenes.RANGES["tolerance"]
+    with panel:
+        ss["noise"] = float(ss["noise"])
+        noise = panel.select_slider("gradient noise σ (SGD)",
+                                 with_value(NOISE_OPTIONS, min(ss["noise"], scenes.MAX_NOISE)),
+                                 key="noise", format_func=fmt,
+                                 help="Gaussian noise added to every gradient: GD becomes SGD.")
+        seed = panel.number_input("random seed", int(seed_range.low), int(seed_range.high), key="seed")
+        tolerance = panel.number_input("“reached” tolerance", tol_range.low, tol_range.high,
+                                    key="tolerance", format="%g",
+                                    help="A run has reached a minimum once its loss is "
+                                    "within this of the minimum's value (summary table).")
+    return float(noise), int(seed), float(tolerance)

@@ -13,6 +13,20 @@ from optiviz.widgets import LR_OPTIONS, nearest
 SCENE_KEY_PREFIXES = ("opt.", "surface", "schedule", "start_", "shared_lr", "fair")
 
 
+SCENE_KEYS = ("steps", "noise", "seed", "tolerance")
+NOT_VALUES = (".dup", ".rm", ".panel", ".on")     # buttons and panels: Streamlit owns them
+
+
+def keep_values():
+    """Claim every scene value as the page's own, so a widget that is not drawn this run (its
+    panel closed) does not take its value with it (Streamlit drops the state of widgets that
+    are not drawn; re-assigning it at the top of the run is the documented way to keep it)."""
+    ss = st.session_state
+    for key in list(ss):
+        if (key.startswith(SCENE_KEY_PREFIXES) or key in SCENE_KEYS) and not key.endswith(NOT_VALUES):
+            ss[key] = ss[key]
+
+
 def _clear_scene_keys():
     for key in list(st.session_state):
         if key.startswith(SCENE_KEY_PREFIXES):
