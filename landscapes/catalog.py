@@ -207,6 +207,19 @@ _CATALOG: dict[str, _Entry] = {
         formula=r"f(x, y) = 0.26\,(x^2 + y^2) - 0.48\, x y",
         citation=_SFU + "; optimizers.md 4.4",
     ),
+    "dlfs_bowl": _Entry(
+        title="x²/20 + y² (Deep Learning from Scratch)",
+        build=s.dlfs_bowl,
+        bounds=((-10.0, 10.0), (-5.0, 5.0)),
+        minima=((0.0, 0.0),),
+        start=(-7.0, 2.0),
+        log_scale=True,
+        description=("The bowl of the optimizer comparison in Deep Learning from Scratch, twenty "
+                     "times steeper in y than in x: SGD zig-zags across y while it crawls along x."),
+        formula=r"f(x, y) = \tfrac{1}{20}\, x^2 + y^2",
+        citation=("Koki Saito, Deep Learning from Scratch (O'Reilly Japan 2016; Korean edition "
+                  "Hanbit Media 2017), section 6.1 and ch06/optimizer_compare_naive.py"),
+    ),
     "beale": _Entry(
         title="Beale",
         build=s.beale,

@@ -236,6 +236,26 @@ def matyas() -> tuple[F, VG]:
     return f, vg
 
 
+def dlfs_bowl() -> tuple[F, VG]:
+    """x²/20 + y²: the bowl of the optimizer comparison in Deep Learning from Scratch (ch. 6).
+
+    Curvatures 1/10 in x and 2 in y (twenty times steeper across y); minimum (0, 0), f = 0. The
+    gradient is written as the book's ``df`` does, (x / 10, 2y), so a run repeats its numbers.
+    """
+
+    def f(x, y):
+        return x * x / 20.0 + y * y
+
+    ten, twenty = _k(10.0), _k(20.0)
+
+    def vg(x, y, gx, gy):
+        np.divide(x, ten, out=gx)  # x / 10
+        np.multiply(y, TWO, out=gy)  # 2y
+        return x * x / twenty + y * y
+
+    return f, vg
+
+
 def goldstein_price() -> tuple[F, VG]:
     """[1 + s²A][30 + d²B] with s = x + y + 1, d = 2x - 3y: huge dynamic range, 4 minima."""
 

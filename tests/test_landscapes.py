@@ -55,6 +55,7 @@ PUBLISHED = {
         ((2.7468027710, 2.7468027710), -50.05889331),
     ],
     "booth": [((1.0, 3.0), 0.0)],
+    "dlfs_bowl": [((0.0, 0.0), 0.0)],
     "matyas": [((0.0, 0.0), 0.0)],
     "beale": [((3.0, 0.5), 0.0)],
     "goldstein_price": [((0.0, -1.0), 3.0), ((-0.6, -0.4), 30.0), ((1.8, 0.2), 84.0),
@@ -293,7 +294,7 @@ def test_names_and_parameters():
     assert set(NAMES) == {"rosenbrock", "saddle", "monkey_saddle", "elongated_quadratic",
                           "multi_minima", "himmelblau", "beale", "booth", "matyas",
                           "goldstein_price", "six_hump_camel", "rastrigin", "ackley",
-                          "styblinski_tang"}
+                          "styblinski_tang", "dlfs_bowl"}
     assert set(landscapes.parameters("rosenbrock")) == {"a", "b"}
     quad = landscapes.parameters("elongated_quadratic")
     assert quad["condition_number"] == Param(10.0, 1.0, 1000.0, quad["condition_number"].label,
@@ -326,6 +327,22 @@ def test_elongated_quadratic_default_shows_zigzag_under_gd():
         xs.append(z[0])
     assert all(a * b < 0 for a, b in zip(xs[:10], xs[1:11]))  # sign flips: the zig-zag
     assert np.linalg.norm(z) < 0.1
+
+
+def test_dlfs_bowl_is_the_books_surface():
+    """Deep Learning from Scratch, ch06/optimizer_compare_naive.py: f = x²/20 + y², df = (x/10, 2y),
+    window x in [-10, 10], y in [-5, 5], start (-7, 2); values by hand."""
+    ls = landscapes.get("dlfs_bowl")
+    assert ls.bounds == ((-10.0, 10.0), (-5.0, 5.0)) and ls.start == (-7.0, 2.0)
+    assert ls.minima == ((0.0, 0.0),) and ls.minima_values == (0.0,) and ls.f_min == 0.0
+    assert "Deep Learning from Scratch" in ls.title and ls.params == {}
+    assert ls.f(ls.start) == pytest.approx(49 / 20 + 4)                  # 6.45
+    np.testing.assert_array_equal(ls.grad(ls.start), [-7 / 10, 4.0])     # the book's x / 10, 2y
+    assert ls.f([math.sqrt(20), 0.0]) == pytest.approx(ls.f([0.0, 1.0]))  # f = 1 at x = √20, y = 1
+    xy = _random_points(ls, seed=3)
+    np.testing.assert_array_equal(ls.grad(xy), np.column_stack([xy[:, 0] / 10.0, 2.0 * xy[:, 1]]))
+    np.testing.assert_allclose(_fd_grad(ls, xy), ls.grad(xy), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(_fd_hessian(ls, ls.start), [[0.1, 0.0], [0.0, 2.0]], atol=1e-6)
 
 
 def test_saddle_start_is_off_the_axis():
