@@ -170,15 +170,22 @@ def lesson_heavy_ball_optimal(r):
 
 def lesson_momentum_overshoot(r):
     gd, mom = r.summary
-    assert _valley_swing(r, 1) > 4 * _valley_swing(r, 0)    # sloshes across the floor
+    # the scene starts on the floor of a wider valley (b = 5): momentum's swings across it are
+    # several times GD's, and it crosses the floor far more often
+    assert _valley_swing(r, 1) > 3 * _valley_swing(r, 0)    # sloshes across the floor
     assert _floor_crossings(r, 1) > _floor_crossings(r, 0)
     assert mom["distance"] < gd["distance"] / 5              # but gets much further
 
 
 def lesson_nesterov_brakes(r):
     mom, nes = r.summary
-    assert _valley_swing(r, 0) > 4 * _valley_swing(r, 1)
-    assert _floor_crossings(r, 1) < _floor_crossings(r, 0) / 4
+    # a straight valley whose floor is x = 0: momentum's swings across it outlast Nesterov's
+    mom_x, nes_x = _xy(r, 0)[:, 0], _xy(r, 1)[:, 0]
+    assert np.max(np.abs(mom_x[20:])) > 100 * np.max(np.abs(nes_x[20:]))
+    def wide_swings(x):  # stretches on one side of the floor reaching more than 0.25 from it
+        parts = np.split(x, np.flatnonzero(np.diff(np.sign(x)) != 0) + 1)
+        return sum(np.max(np.abs(part)) > 0.25 for part in parts)
+    assert wide_swings(mom_x) > 4 * wide_swings(nes_x)
     assert nes["distance"] < mom["distance"]
 
 
@@ -188,9 +195,10 @@ def lesson_adagrad_decay(r):
     surface = r.surface
     xy = _xy(r, 0)
     g = surface.grad(xy[:-1])
-    rate = r.scene["optimizers"][0]["lr"] / (np.sqrt(np.cumsum(g ** 2, axis=0)) + 1e-10)
+    total = np.cumsum(g ** 2, axis=0)
+    rate = r.scene["optimizers"][0]["lr"] / (np.sqrt(total) + 1e-10)
     assert np.all(np.diff(rate, axis=0) <= 0)               # it only ever decays
-    assert np.all(rate[-1] < rate[0] / 3)
+    assert np.all(total[9] > total[-1] / 2)                 # mostly from the steep first steps
     # RMSProp's rate lr / (sqrt(v) + eps) with v a fading average (rho = 0.99) recovers
     g = surface.grad(_xy(r, 1)[:-1])
     v = np.zeros(2)
@@ -198,12 +206,14 @@ def lesson_adagrad_decay(r):
     for gi in g:
         v = 0.99 * v + 0.01 * gi ** 2
         rms_rate.append(r.scene["optimizers"][1]["lr"] / (np.sqrt(v) + 1e-8))
-    assert np.all(rms_rate[-1] > 3 * rms_rate[0])
+    rms_rate = np.array(rms_rate)
+    assert np.all(rms_rate[-1] > 3 * rms_rate.min(axis=0))
     ada_steps, rms_steps = _step_lengths(r, 0), _step_lengths(r, 1)
-    assert ada_steps[:10].mean() > 5 * rms_steps[:10].mean()   # fast start
-    assert ada_steps[-50:].mean() < ada_steps[:10].mean() / 50  # steps shrink ~100x
-    assert ada_steps[-50:].mean() < rms_steps[-50:].mean()      # RMSProp keeps moving
-    assert ada["distance"] > 2 * rms["distance"]                # and overtakes
+    assert ada_steps[0] == pytest.approx(rms_steps[0], rel=1e-6)  # the same first step
+    assert ada_steps[-100:].mean() < ada_steps[:10].mean() / 5  # AdaGrad's steps shrink
+    assert ada_steps[-100:].mean() < rms_steps[-100:].mean()    # RMSProp keeps moving
+    assert rms["reached_step"] is not None and ada["reached_step"] is None
+    assert ada["distance"] > 10 * rms["distance"]
 
 
 def lesson_saddle_stall(r):
@@ -301,10 +311,10 @@ def lesson_radam_warmup(r):
 def lesson_adam_vs_adamw(r):
     plain, l2, adamw = r.summary
     assert plain["distance"] < 1e-3
-    assert l2["distance"] < 0.1                                  # L2 barely moves the endpoint
-    assert adamw["distance"] > 0.5                               # decoupled decay holds it back
+    assert l2["distance"] < 0.3                                  # L2 barely moves the endpoint
+    assert adamw["distance"] > 1.0                               # decoupled decay holds it back
     final = [np.hypot(row["final_x"], row["final_y"]) for row in r.summary]
-    assert final[2] < final[1] - 0.3                             # nearer the origin
+    assert final[2] < final[1] - 0.9                             # nearer the origin
 
 
 def lesson_rmsprop_first_step(r):
@@ -316,6 +326,16 @@ def lesson_rmsprop_first_step(r):
     assert np.allclose(first_a, lr_a, rtol=1e-6)
     assert lr_r == lr_a
     assert _step_lengths(r, 0)[5] < _step_lengths(r, 0)[0] / 2           # then it shrinks
+
+
+def lesson_dlfs_comparison(r):
+    sgd, mom, ada, adam = (_xy(r, i) for i in range(4))
+    assert np.all(np.diff(np.sign(sgd[:, 1])) != 0)               # SGD zig-zags in y every step
+    assert 3 <= np.sum(np.diff(np.sign(mom[:, 1])) != 0) <= 5     # momentum swings slowly
+    assert np.all(ada[:, 1] > 0)                                  # AdaGrad never crosses y = 0
+    assert 0 < -adam[:, 1].min() < -mom[:, 1].min()               # Adam: less than momentum
+    for row in r.summary:
+        assert row["diverged_at"] is None and row["final_loss"] < 0.2
 
 
 LESSONS = {name[len("lesson_"):]: fn for name, fn in globals().items() if name.startswith("lesson_")}
