@@ -537,6 +537,14 @@ _NOTES: dict[str, dict[str, str]] = {
         "*": "Here: local minima trap small steps: a run stops in the nearest dimple unless "
              "momentum, large steps or noise carry it over the ridges.",
     },
+    "dlfs_bowl": {
+        "*": "Here: the bowl is twenty times steeper in y than in x, so a step that suits y is "
+             "tiny for x: GD zig-zags across y and crawls along x.",
+        "momentum": "Here: momentum swings across y like a ball in a bowl and overshoots x = 0 "
+                    "before it settles.",
+        "adaptive": "Here: per-coordinate scaling evens out the two curvatures, so the zig-zag "
+                    "in y dies out fast and x moves at full speed.",
+    },
     "ackley": {
         "*": "Here: the flat outer region is full of small dimples that trap small steps; only "
              "near the centre does the deep funnel pull runs in.",
