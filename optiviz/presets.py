@@ -126,9 +126,9 @@ PRESETS: tuple[Preset, ...] = (
         "adagrad_decay", "AdaGrad's learning rate only ever decays",
         "AdaGrad divides by the root of the sum of ALL past squared gradients, so the steep "
         "first steps lower its rate for good; RMSProp's fading average lets its rate recover.",
-        "Both take the same first step; in the effective-step panel AdaGrad's (brown) rate only "
-        "falls while RMSProp's (orange) climbs back up, and on the map AdaGrad is still crawling "
-        "down the left arm of the valley when RMSProp has reached the minimum.",
+        "Both take the same first step, yet on the map AdaGrad (brown) is still crawling down the "
+        "left arm of the valley when RMSProp (orange) has reached the minimum: the lr panel stays "
+        "flat because the decay is inside AdaGrad's per-coordinate step, not in its lr.",
         _scene(_rosenbrock(20.0), (-1.9, 2.8), 1000,
                [_entry("adagrad", 0.1), _entry("rmsprop", 0.01)]),
     ),
