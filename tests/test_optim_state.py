@@ -211,14 +211,7 @@ def test_too_many_recorded_state_points_is_refused():
 
 # ---- hypothesis: any optimizer, surface and settings --------------------------------------------
 
-def _value_for(param, draw):
-    if param.kind == "bool":
-        return draw(st.booleans())
-    if param.high == 1.0:
-        return draw(st.floats(param.low or 0.0, 0.999999))
-    if param.log or param.low_open:
-        return 10 ** draw(st.floats(-12, 2))
-    return draw(st.floats(0.0, 10.0))
+from test_optim_core import _value_for  # noqa: E402 - the same hyperparameter draws
 
 
 @st.composite

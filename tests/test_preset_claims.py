@@ -37,18 +37,7 @@ HEAD = 7.0
 
 # ---- helpers -----------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
-def _computed(key):
-    return compute_scene(normalize_scene(copy.deepcopy(get_preset(key).scene)))
-
-
-def _with(key, **changes):
-    scene = preset_scene(key)
-    surface = changes.pop("surface", None)
-    if surface:
-        scene["surface"].update(surface)
-    scene.update(changes)
-    return compute_scene(normalize_scene(scene))
+from test_presets import _computed, _with  # noqa: E402 - the presets' own helpers
 
 
 def px_per_unit(result) -> float:
