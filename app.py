@@ -21,8 +21,9 @@ _RUN_STARTED = time.perf_counter()
 from optiviz import explain, export, live, presets, url_state
 from optiviz import scene as scenes
 from ui import text as ui_text
+from ui.controls import lazy_panel
 from ui.export_panel import export_panel
-from ui.live_view import live_view, preload_plotly
+from ui.live_view import live_view
 from ui.sidebar import scene_from_state, sidebar
 from ui.state import keep_values, load_scene, on_upload
 
@@ -38,7 +39,6 @@ header[data-testid="stHeader"] {display: none;}
 [data-testid="stSidebarHeader"] {height: 2rem; min-height: 2rem;}
 </style>"""
 st.html(COMPACT_CSS)
-preload_plotly()
 
 
 # ---- cached computation (keyed on JSON text; bounded) --------------------------------------
@@ -175,11 +175,12 @@ if st.toggle("Show how each optimizer moves: update rules with the current value
     st.markdown(f"**Surface.** {surface.description}")
     st.latex(surface.formula)
 
-with st.expander("Share and save the scene"):
-    st.caption("The page's URL holds the whole scene: copy it to share exactly this race.")
-    st.download_button("Download scene (JSON)", export.scene_json(scene), "scene.json",
-                       "application/json", on_click="ignore")
-    st.file_uploader("Load a scene file", type=["json"], key="scene_upload", on_change=on_upload,
+share, share_open = lazy_panel(st, "Share and save the scene", "share.panel")
+if share_open:
+    share.caption("The page's URL holds the whole scene: copy it to share exactly this race.")
+    share.download_button("Download scene (JSON)", export.scene_json(scene), "scene.json",
+                          "application/json", on_click="ignore")
+    share.file_uploader("Load a scene file", type=["json"], key="scene_upload", on_change=on_upload,
                      max_upload_size=1)
 
 # The script's own rerun time, read by the tests and the benchmark (not shown to users).

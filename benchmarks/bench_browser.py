@@ -6,10 +6,11 @@ Starts two servers on loopback: the app (`streamlit run app.py`) and a minimal S
 with one slider (the floor: Streamlit's own round trip on this machine, now), and drives both in
 Debian's headless Chromium through Playwright. Prints, each with the floor where there is one:
 
-- page open to the first chart drawn (the app) / to the slider's script finished (the floor);
+- page open to the first chart drawn (the app) / to the slider's script finished (the floor),
+  alternating app and floor opens in fresh contexts after one warm-up open of each;
 - a Steps change and a learning-rate change to the chart settled (keydown to the live view's
-  redraw, seen by a MutationObserver on its `data-drawn` attribute) / a slider change to the
-  floor's text updated;
+  redraw, seen by a MutationObserver on its `data-drawn` attribute), each followed by a slider
+  change in the floor's page (keydown to its text updated), so both see the same load;
 - timeline frames (step +1 by keyboard, play): keydown or tick to the new step drawn, and the
   websocket bytes they send (should be 0: the browser owns the clock);
 - server CPU per change (the server process's user+system time over the changes) and the bytes
@@ -126,45 +127,66 @@ def idle(page, ms=600):
     page.wait_for_timeout(ms)
 
 
-def page_opens(browser, url, ready, times=3) -> list[float]:
-    """ms from navigation to `ready(page)` returning, each in a fresh browser context."""
-    opens = []
-    for _ in range(times):
-        context = browser.new_context(viewport=VIEWPORT)
-        page = context.new_page()
-        t0 = time.perf_counter()
-        page.goto(url)
-        ready(page)
-        opens.append((time.perf_counter() - t0) * 1000)
-        context.close()
-    return opens
-
-
-def measure_floor(browser, url, server_pid, samples):
-    opens = page_opens(browser, url,
-                       lambda page: page.get_by_text("value is 500").wait_for(timeout=60_000))
+def page_open(browser, url, ready) -> float:
+    """ms from navigation to `ready(page)` returning, in a fresh browser context (no cache)."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
-    page.add_init_script(INSTRUMENT)
+    t0 = time.perf_counter()
     page.goto(url)
+    ready(page)
+    ms = (time.perf_counter() - t0) * 1000
+    context.close()
+    return ms
+
+
+def floor_ready(page):
     page.get_by_text("value is 500").wait_for(timeout=60_000)
-    idle(page)
-    thumb = page.get_by_role("slider")
-    changes, cpu = [], []
-    for i in range(samples):
-        cpu0 = cpu_seconds(server_pid)
-        thumb.focus()
+
+
+def app_ready(page):
+    page.wait_for_function("""() => { const el = document.querySelector('[data-testid=live-view]');
+        return el && Number(el.getAttribute('data-drawn') || 0) >= 1; }""", timeout=60_000)
+
+
+def page_opens(browser, app_url, floor_url, times):
+    """Page opens of the app and the floor, alternating (the machine's load hits both alike),
+    after one warm-up open each: the first visitor after a restart also computes the default
+    scene (reported apart)."""
+    cold = page_open(browser, app_url, app_ready)
+    page_open(browser, floor_url, floor_ready)
+    app, floor = [], []
+    for _ in range(times):
+        app.append(page_open(browser, app_url, app_ready))
+        floor.append(page_open(browser, floor_url, floor_ready))
+    return app, floor, cold
+
+
+class Floor:
+    """The floor's page, open beside the app's: one slider change at a time, measured."""
+
+    def __init__(self, browser, url, server_pid):
+        self.context = browser.new_context(viewport=VIEWPORT)
+        self.page = self.context.new_page()
+        self.page.add_init_script(INSTRUMENT)
+        self.page.goto(url)
+        floor_ready(self.page)
+        idle(self.page)
+        self.value, self.pid, self.cpu = 500, server_pid, []
+
+    def change(self) -> float:
+        page = self.page
+        cpu0 = cpu_seconds(self.pid)
+        page.get_by_role("slider").focus()
         n = page.evaluate("() => window.__bench.text.length")
         page.keyboard.press("ArrowRight")
-        page.get_by_text(f"value is {501 + i}").wait_for(timeout=30_000)
+        self.value += 1
+        page.get_by_text(f"value is {self.value}").wait_for(timeout=30_000)
         t = page.evaluate("""(n) => { const b = window.__bench;
             const after = b.text.filter((t, i) => i >= n && t >= b.keydown);
             return after.length ? after[after.length - 1] - b.keydown : NaN; }""", n)
-        changes.append(t)
         idle(page, 400)
-        cpu.append(cpu_seconds(server_pid) - cpu0)
-    context.close()
-    return opens, changes, cpu
+        self.cpu.append(cpu_seconds(self.pid) - cpu0)
+        return t
 
 
 def wait_drawn(page, before: int) -> float:
@@ -194,11 +216,8 @@ def open_panel(page, title_regex):
     return panel
 
 
-def measure_app(browser, url, server_pid, samples):
-    opens = page_opens(browser, url, lambda page: page.wait_for_function(
-        """() => { const el = document.querySelector('[data-testid=live-view]');
-            return el && Number(el.getAttribute('data-drawn') || 0) >= 1; }""", timeout=60_000))
-
+def measure_changes(browser, url, server_pid, floor, samples):
+    """Steps and learning-rate changes in the app, each followed by a floor change (paired)."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.add_init_script(INSTRUMENT)
@@ -208,28 +227,30 @@ def measure_app(browser, url, server_pid, samples):
         return el && el.getAttribute('data-playing') === '0'; }""", timeout=90_000)
     idle(page)
 
-    steps_ms, lr_ms, cpu, sent = [], [], [], []
-    steps = page.get_by_test_id("stSidebar").get_by_role("slider", name="Steps")
-    for i in range(samples):
+    steps_ms, lr_ms, cpu, sent, floor_ms = [], [], [], [], []
+
+    def change(control, i, out):
         before, bytes0, cpu0 = drawn_count(page), traffic.received, cpu_seconds(server_pid)
-        steps.focus()
+        control.focus()
         page.keyboard.press("ArrowLeft" if i % 2 else "ArrowRight")
-        steps_ms.append(wait_drawn(page, before))
+        out.append(wait_drawn(page, before))
         idle(page, 400)
         cpu.append(cpu_seconds(server_pid) - cpu0)
         sent.append(traffic.received - bytes0)
+        floor_ms.append(floor.change())
+
+    steps = page.get_by_test_id("stSidebar").get_by_role("slider", name="Steps")
+    for i in range(samples):
+        change(steps, i, steps_ms)
     panel = open_panel(page, r"^Adam · lr ")
     thumb = panel.get_by_role("slider", name="learning rate")
     for i in range(samples):
-        before, bytes0, cpu0 = drawn_count(page), traffic.received, cpu_seconds(server_pid)
-        thumb.focus()
-        page.keyboard.press("ArrowLeft" if i % 2 == 0 else "ArrowRight")
-        lr_ms.append(wait_drawn(page, before))
-        idle(page, 400)
-        cpu.append(cpu_seconds(server_pid) - cpu0)
-        sent.append(traffic.received - bytes0)
+        change(thumb, i + 1, lr_ms)
+    return page, context, traffic, steps_ms, lr_ms, cpu, sent, floor_ms
 
-    # Timeline frames: keyboard steps inside the live view, then a play; no server traffic.
+
+def measure_timeline(page, traffic, samples):
+    """Timeline frames: keyboard steps inside the live view, then a play; no server traffic."""
     view = page.locator("[data-testid=live-view]")
     view.evaluate("el => el.focus()")
     page.keyboard.press("Home")
@@ -256,13 +277,13 @@ def measure_app(browser, url, server_pid, samples):
             const gaps = seen.slice(1).map((t, i) => t - seen[i]);
             resolve(gaps); }, 3000);
     })""")
-    context.close()
-    return opens, steps_ms, lr_ms, cpu, sent, frames, frame_bytes, play
+    return frames, frame_bytes, play
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=12)
+    parser.add_argument("--opens", type=int, default=5)
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -270,31 +291,34 @@ def main(argv=None) -> int:
     (floor_dir / "floor.py").write_text(FLOOR_APP)
     app_log = open(floor_dir / "app.log", "w+")
     app, app_url = start_server("app.py", REPO, app_log)
-    floor, floor_url = start_server("floor.py", floor_dir, subprocess.DEVNULL)
+    floor_srv, floor_url = start_server("floor.py", floor_dir, subprocess.DEVNULL)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
                                          args=CHROMIUM_ARGS)
-            f_open, f_change, f_cpu = measure_floor(browser, floor_url, floor.pid, args.samples)
-            (a_open, steps_ms, lr_ms, cpu, sent, frames, frame_bytes,
-             play) = measure_app(browser, app_url, app.pid, args.samples)
+            a_open, f_open, cold = page_opens(browser, app_url, floor_url, args.opens)
+            floor = Floor(browser, floor_url, floor_srv.pid)
+            (page, context, traffic, steps_ms, lr_ms, cpu, sent,
+             f_change) = measure_changes(browser, app_url, app.pid, floor, args.samples)
+            frames, frame_bytes, play = measure_timeline(page, traffic, args.samples)
             browser.close()
     finally:
-        for proc in (app, floor):
+        for proc in (app, floor_srv):
             proc.terminate()
             proc.wait(timeout=10)
 
     fo, ao = statistics.median(f_open), statistics.median(a_open)
     fc = statistics.median(f_change)
-    print(f"page open, median of 3:   app {ao:6.0f} ms   floor {fo:6.0f} ms   ratio {ao / fo:.2f}x")
-    print(f"floor slider change:      {summary(f_change)}")
+    print(f"page open, median of {args.opens}:   app {ao:6.0f} ms   floor {fo:6.0f} ms   "
+          f"ratio {ao / fo:.2f}x   (alternating; the app's first open after a restart: {cold:.0f} ms)")
+    print(f"floor slider change:      {summary(f_change)}   (one after each app change)")
     print(f"Steps change -> drawn:    {summary(steps_ms)}   p50/floor {statistics.median(steps_ms) / fc:.2f}x")
     print(f"Adam lr change -> drawn:  {summary(lr_ms)}   p50/floor {statistics.median(lr_ms) / fc:.2f}x")
     print(f"step +1 (keyboard):       {summary(frames)}   bytes sent by the server: {frame_bytes}")
     if play:
         print(f"play, frame interval:     {summary(play)}")
     print(f"server CPU per change:    p50 {statistics.median(cpu) * 1000:.0f} ms  "
-          f"max {max(cpu) * 1000:.0f} ms   floor p50 {statistics.median(f_cpu) * 1000:.0f} ms "
+          f"max {max(cpu) * 1000:.0f} ms   floor p50 {statistics.median(floor.cpu) * 1000:.0f} ms "
           f"(Streamlit's own work, polling included, over the same waits)")
     app_log.seek(0)
     reruns = [float(line.split()[2]) for line in app_log if line.startswith("optiviz rerun")]

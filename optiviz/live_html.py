@@ -25,8 +25,11 @@ def _inline(name: str) -> str:
     """One ES module as plain script text: its imports dropped (everything shares one scope),
     `export` keywords removed, the default export named mountLiveView."""
     text = (STATIC / name).read_text("utf-8")
-    text = re.sub(r'^import \* as figures from "\./figures\.js";$',
-                  "const figures = {build, frame};", text, flags=re.M)
+    for alias, module in re.findall(r'^import \* as (\w+) from "\./(\w+)\.js";$', text, flags=re.M):
+        names = re.findall(r"^export (?:async )?function (\w+)",
+                           (STATIC / f"{module}.js").read_text("utf-8"), flags=re.M)
+        text = re.sub(rf'^import \* as {alias} from "\./{module}\.js";$',
+                      f"const {alias} = {{{', '.join(names)}}};", text, flags=re.M)
     text = re.sub(r"^import .*?;$", "", text, flags=re.M)
     text = text.replace("export default function", "function mountLiveView")
     return re.sub(r"^export ", "", text, flags=re.M)

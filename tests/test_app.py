@@ -236,7 +236,7 @@ def test_the_data_sent_per_change_is_small():
 @pytest.mark.parametrize("key", presets.preset_keys())
 def test_every_preset_runs_and_says_what_to_watch(key):
     at = start()
-    at.sidebar.button(key=f"preset.{key}").click().run()
+    at.sidebar.radio(key="preset_pick").set_value(key).run()
     assert not at.exception, [e.message for e in at.exception]
     preset = presets.get_preset(key)
     assert any(preset.watch in i.value for i in at.info)
@@ -274,7 +274,26 @@ def test_share_link_reproduces_a_scene_exactly():
     assert chart(at)["view"] == "curves" and chart(at)["step"] == 42
 
 
+def open_panel(at: AppTest, key: str) -> AppTest:
+    """Open a panel that sends its widgets only while open (ui.controls.lazy_panel)."""
+    at.session_state[f"open.{key}"] = True
+    return at.run()
+
+
+def test_closed_export_and_share_panels_send_no_widgets():
+    at = start()
+    keys = {getattr(e, "key", None) for e in at.main}
+    assert not {"export.format", "export.create", "scene_upload"} & keys
+    open_panel(at, "export.panel")
+    assert at.segmented_control(key="export.format").value == "png"
+    assert not at.get("file_uploader")
+    open_panel(at, "share.panel")
+    assert len(at.get("file_uploader")) == 1 and len(at.get("download_button")) == 1
+
+
 def _export(at: AppTest, fmt: str, **options):
+    if "export.format" not in {getattr(e, "key", None) for e in at.segmented_control}:
+        open_panel(at, "export.panel")
     at.segmented_control(key="export.format").set_value(fmt).run()
     for key, value in options.items():
         at.slider(key=f"export.{key}").set_value(value).run()
@@ -322,7 +341,7 @@ def test_export_png_from_the_app_is_a_real_picture():
 
     from PIL import Image, ImageStat
 
-    at = start()
+    at = open_panel(start(), "export.panel")
     at.segmented_control(key="export.format").set_value("png").run()
     at.select_slider(key="export.scale").set_value(1).run()
     data, mime, name = _export(at, "png")

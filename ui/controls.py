@@ -99,3 +99,21 @@ def draw(container, control: Control, key: str):
                                       max_value=control.high, key=key, step=control.step,
                                       format="%g", help=control.help)
     raise ValueError(f"unknown control kind {kind!r}")
+
+
+def _remember_open(key: str):
+    st.session_state["open." + key] = bool(st.session_state.get(key))
+
+
+def lazy_panel(container, title: str, key: str):
+    """An expander whose contents are sent only while it is open; returns (expander, open).
+
+    Streamlit's stateful expander takes its label into its identity, so a title that shows the
+    panel's values would close it on every change; we remember the open state ourselves
+    (session key "open.<key>") and hand it back as the expander's starting state."""
+    is_open = bool(st.session_state.get("open." + key, False))
+    if container is READER:
+        return READER, is_open
+    panel = container.expander(title, expanded=is_open, key=key, on_change=_remember_open,
+                               args=(key,))
+    return panel, bool(panel.open)

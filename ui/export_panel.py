@@ -6,12 +6,21 @@ import streamlit as st
 
 from optiviz import export
 from ui import text as ui_text
+from ui.controls import lazy_panel
+
+EXPORT_VALUES = ("export.format", "export.scale", "export.frames", "export.fps")
 
 
 def export_panel(result, view: str, step: int):
     """Files made on the server: the view as PNG/SVG/HTML, the race as GIF/MP4, the data."""
     ss = st.session_state
-    with st.expander("Export: picture, animation, data"):
+    for key in EXPORT_VALUES:             # kept while the panel is closed (its widgets undrawn)
+        if key in ss:
+            ss[key] = ss[key]
+    panel, is_open = lazy_panel(st, "Export: picture, animation, data", "export.panel")
+    if not is_open:                       # a closed panel sends no widgets
+        return
+    with panel:
         fmt = st.segmented_control("Format", list(export.FORMATS), key="export.format",
                                    default="png", format_func=lambda k: export.FORMATS[k].label)
         fmt = fmt or "png"

@@ -18,10 +18,31 @@ STATIC = Path(__file__).resolve().parents[1] / "static"
 _lock = threading.Lock()
 
 # The component's own code is a loader: the modules are files, so a rerun sends only the data.
+# Its first call starts plotly.js and the modules loading at once, in parallel (plotly_loader.js
+# reuses the promise).
 JS = """
+function preload() {
+  if (window.Plotly || window.__optivizPlotly) return;
+  const url = (path) => new URL("app/static/" + path, document.baseURI).href;
+  window.__optivizPlotly = new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = url("plotly.min.js");
+    script.onload = () => resolve(window.Plotly);
+    script.onerror = () => { window.__optivizPlotly = null; reject(new Error("plotly.min.js did not load")); };
+    document.head.appendChild(script);
+  });
+  window.__optivizPlotly.catch(() => {});
+  for (const m of ["figures.js", "overlay.js", "data.js", "plotly_loader.js"]) {
+    const link = document.createElement("link");
+    link.rel = "modulepreload";
+    link.href = url("live_view/" + m);
+    document.head.appendChild(link);
+  }
+}
+
 export default async function (component) {
-  const base = new URL("app/static/live_view/index.js", document.baseURI).href;
-  const view = await import(base);
+  preload();
+  const view = await import(new URL("app/static/live_view/index.js", document.baseURI).href);
   return view.default(component);
 }
 """
@@ -49,27 +70,6 @@ def _component():
     ensure_plotly_js()
     return st.components.v2.component("optimizer_race_live_view", js=JS, css=CSS,
                                       isolate_styles=False)
-
-
-PRELOAD_JS = """
-export default function () {
-  // Start fetching and compiling plotly.js while the rest of the page renders.
-  import(new URL("app/static/live_view/plotly_loader.js", document.baseURI).href)
-    .then((m) => m.loadPlotly()).catch(() => {});
-}
-"""
-
-
-@st.cache_resource(show_spinner=False)
-def _preloader():
-    ensure_plotly_js()
-    return st.components.v2.component("optimizer_race_preload", js=PRELOAD_JS,
-                                      isolate_styles=False)
-
-
-def preload_plotly() -> None:
-    """Mount first on the page: plotly.js loads in parallel with the sidebar's first render."""
-    _preloader()(key="plotly_preload")
 
 
 def live_view(model: dict, *, key: str = "live_view", height: int = 520, on_change=None):

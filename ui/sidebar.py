@@ -12,7 +12,7 @@ from optiviz import scene as scenes
 from optiviz.widgets import (LR_OPTIONS, NOISE_OPTIONS, fmt, hyper_control, schedule_control,
                              surface_control, with_value)
 from ui import state
-from ui.controls import READER, draw
+from ui.controls import READER, draw, lazy_panel
 
 SCHEDULE_CHOICES = ["constant", *[s for s in SCHEDULES if s != "constant"]]
 
@@ -39,24 +39,6 @@ def schedule_controls(prefix: str, steps: int, container, inherit: bool = False)
     return spec
 
 
-def _remember_open(key: str):
-    st.session_state["open." + key] = bool(st.session_state.get(key))
-
-
-def lazy_panel(container, title: str, key: str):
-    """An expander whose contents are sent only while it is open; returns (expander, open).
-
-    Streamlit's stateful expander takes its label into its identity, so a title that shows the
-    panel's values would close it on every change; we remember the open state ourselves
-    (session key "open.<key>") and hand it back as the expander's starting state."""
-    is_open = bool(st.session_state.get("open." + key, False))
-    if container is READER:
-        return READER, is_open
-    panel = container.expander(title, expanded=is_open, key=key, on_change=_remember_open,
-                               args=(key,))
-    return panel, bool(panel.open)
-
-
 def optimizer_panel(sb, uid: int, steps: int, fair: bool) -> dict:
     ss = st.session_state
     name = ss[f"opt.{uid}.name"]
@@ -79,10 +61,10 @@ def optimizer_panel(sb, uid: int, steps: int, fair: bool) -> dict:
         hyper = {p.name: draw(panel, hyper_control(p, hp_values[p.name]), f"opt.{uid}.{p.name}")
                  for p in spec.hyper}
         sched = schedule_controls(f"opt.{uid}.schedule", steps, panel, inherit=True)
-        c1, c2 = panel.columns(2)
-        c1.button("Duplicate", key=f"opt.{uid}.dup", on_click=state.duplicate_optimizer,
+        row = panel.container(horizontal=True) if panel is not READER else READER
+        row.button("Duplicate", key=f"opt.{uid}.dup", on_click=state.duplicate_optimizer,
                   args=(uid,), help="Add a copy (e.g. the same method at another learning rate).")
-        c2.button("Remove", key=f"opt.{uid}.rm", on_click=state.remove_optimizer, args=(uid,),
+        row.button("Remove", key=f"opt.{uid}.rm", on_click=state.remove_optimizer, args=(uid,),
                   disabled=len(ss["opt_uids"]) <= 1)
     return _entry(name, ss[lr_key], hyper, sched)
 
@@ -102,14 +84,15 @@ def sidebar(sb=None) -> dict:
     describe."""
     ss = st.session_state
     sb = st.sidebar if sb is None else sb
-    sb.markdown("### Optimizer race")
 
-    # Presets: one click, one lesson.
+    # Presets: one click, one lesson. One radio element, not a button each: every element
+    # costs the browser a render on every rerun.
     box = sb.expander("Presets: one idea each", expanded=ss.get("lesson") is None)
-    with box:
-        for preset in presets.PRESETS:
-            box.button(preset.title, key=f"preset.{preset.key}", on_click=state.apply_preset,
-                      args=(preset.key,), width="stretch", help=preset.lesson)
+    if box is not READER:
+        ss["preset_pick"] = ss.get("lesson")
+        box.radio("Lessons", presets.preset_keys(), index=None, key="preset_pick",
+                  on_change=state.on_preset_pick, format_func=lambda k: presets.get_preset(k).title,
+                  label_visibility="collapsed")
 
     # Surface.
     surface_name = sb.selectbox("Surface", landscapes.names(), key="surface",
@@ -126,10 +109,12 @@ def sidebar(sb=None) -> dict:
                                    ("start_y", (y0, y1), surface.start[1])):
         value = ss.get(key, default)
         ss[key] = float(min(max(value, lo), hi))
-    c1, c2 = sb.columns(2)
-    start = [c1.number_input("start x", float(x0), float(x1), key="start_x", step=0.1, format="%.3f"),
-             c2.number_input("start y", float(y0), float(y1), key="start_y", step=0.1, format="%.3f")]
-    sb.caption("Click the map to move the start.")
+    row = sb.container(horizontal=True) if sb is not READER else READER
+    where = "Or click the map to move the start."
+    start = [row.number_input("start x", float(x0), float(x1), key="start_x", step=0.1, format="%.3f",
+                             help=where),
+             row.number_input("start y", float(y0), float(y1), key="start_y", step=0.1, format="%.3f",
+                             help=where)]
 
     # Optimizers.
     names_present = [ss[f"opt.{u}.name"] for u in ss["opt_uids"]]

@@ -89,6 +89,13 @@ def apply_preset(key: str):
     st.session_state["autoplay"] = True        # a lesson starts with its race playing
 
 
+def on_preset_pick():
+    """A preset was picked: load its lesson."""
+    key = st.session_state.get("preset_pick")
+    if key in presets.preset_keys():
+        apply_preset(key)
+
+
 def add_optimizer(name: str):
     ss = st.session_state
     uid = ss.get("next_uid", 0)

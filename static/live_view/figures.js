@@ -230,3 +230,31 @@ export function frame(view, model, k, ahead, traceMap) {
   }
   return {update: {x: xs, y: ys, z: zs}, indices};
 }
+
+// What a figure is, apart from its axis ranges and tick spacing: taken before Plotly sees the
+// figure (Plotly.react fills in and changes the layout object it is given).
+export function shape(fig) {
+  const axes = {}, images = (fig.layout.images || []).map((im) => im.source);
+  const rest = JSON.stringify({data: fig.data, config: fig.config, layout: Object.fromEntries(
+    Object.entries(fig.layout).map(([k, v]) => {
+      if (k === "images") return [k, v.map((im) => ({...im, source: im.source.length}))];
+      if (!/^[xy]axis\d*$/.test(k)) return [k, v];
+      const {range, dtick, ...other} = v;
+      axes[k] = {range: JSON.stringify(range), dtick};
+      return [k, other];
+    }))});
+  return {rest, images, axes};
+}
+
+// The relayout that turns a figure of shape `a` into one of shape `b` when they differ only in
+// axis ranges and tick spacing ({} when equal), or null when anything else differs (then
+// Plotly.react is needed).
+export function rangeChanges(a, b) {
+  if (a.rest !== b.rest || a.images.some((src, i) => src !== b.images[i])) return null;
+  const out = {};
+  for (const [k, v] of Object.entries(b.axes)) {
+    if (a.axes[k].range !== v.range) out[`${k}.range`] = JSON.parse(v.range);
+    if (a.axes[k].dtick !== v.dtick) out[`${k}.dtick`] = v.dtick === undefined ? null : v.dtick;
+  }
+  return out;
+}

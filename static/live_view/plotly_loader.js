@@ -4,6 +4,7 @@ let loading = null;
 
 export function loadPlotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!loading && window.__optivizPlotly) loading = window.__optivizPlotly;   // the page's preload
   if (!loading) {
     loading = new Promise((resolve, reject) => {
       const script = document.createElement("script");

@@ -234,7 +234,7 @@ def test_copied_link_reopens_the_same_view_step_and_lesson(browser, app_server, 
     perms = {"permissions": ["clipboard-read", "clipboard-write"]}
     page = open_app(browser, app_server, context_args=perms)
     try:
-        page.get_by_test_id("stSidebar").get_by_role("button", name="Momentum overshoots").click()
+        page.get_by_test_id("stSidebar").get_by_text("Momentum overshoots").click()
         page.wait_for_selector("[data-testid=stAlert]", timeout=30_000)
         page.wait_for_selector(f"{VIEW}[data-playing='0']", timeout=60_000)
         page.get_by_role("button", name="Curves", exact=True).click()
