@@ -7,6 +7,7 @@
 """
 
 from .config import CONFIG_KEYS, normalize_config, run_config
+from .final import MAX_FINAL_TRAJECTORIES, Cancelled, FinalState, run_final
 from .registry import OPTIMIZERS, HyperParam, OptimizerSpec
 from .runner import MAX_POINTS, MAX_TRAJECTORIES, Trajectory, check_runs, run, run_many
 from .schedules import MAX_STEPS, SCHEDULE_PARAMS, SCHEDULES, lr_table, normalize_schedule
@@ -21,7 +22,8 @@ def schedule_names() -> tuple[str, ...]:
 
 
 __all__ = [
-    "run", "run_many", "check_runs", "Trajectory", "OPTIMIZERS", "OptimizerSpec", "HyperParam", "SCHEDULES",
+    "run", "run_many", "check_runs", "Trajectory", "run_final", "FinalState", "Cancelled",
+    "MAX_FINAL_TRAJECTORIES", "OPTIMIZERS", "OptimizerSpec", "HyperParam", "SCHEDULES",
     "SCHEDULE_PARAMS", "lr_table", "normalize_schedule", "run_config", "normalize_config",
     "CONFIG_KEYS", "MAX_STEPS", "MAX_POINTS", "MAX_TRAJECTORIES", "optimizer_names",
     "schedule_names",

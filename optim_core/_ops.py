@@ -71,9 +71,20 @@ def lerp_fn(weight):
     return lerp_
 
 
+KEEP_TERMS = "_keep_terms"   # hp key: names whose terms stay in even where all zero (see skips)
+
+
 def is_zero(value) -> bool:
     """True when a hyperparameter is zero for every trajectory (so its term can be skipped)."""
     return not np.any(value)
+
+
+def skips(hp, name) -> bool:
+    """True when the rule may leave out the term of hyperparameter `name`: zero for every
+    trajectory and not named in hp[KEEP_TERMS]. A chunk or a compacted part of a batch names
+    the terms the whole batch keeps, so it takes the same branches and rounds the same way
+    (RMSprop with and without its momentum term divides in a different order)."""
+    return name not in hp.get(KEEP_TERMS, ()) and is_zero(hp.get(name, 0.0))
 
 
 def add_l2(theta, g, wd, tmp):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._ops import (Slot, absolute, add, add_l2, const, divide, is_zero, lerp_fn, maximum,
-                   multiply, sqrt, subtract)
+from ._ops import (Slot, absolute, add, add_l2, const, divide, lerp_fn, maximum, multiply,
+                   skips, sqrt, subtract)
 
 ADAM_RULE = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\; v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\; "
              r"\theta_{t+1} = \theta_t - \eta\,\frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}")
@@ -53,7 +53,7 @@ class _Moments:
 def _weight_decay(hp, decoupled):
     """Return decay_(theta, g, lr, tmp), or None when weight_decay is 0 everywhere."""
     wd = hp["weight_decay"]
-    if is_zero(wd):
+    if skips(hp, "weight_decay"):
         return None
     if decoupled:
         shrink = Slot()
@@ -98,6 +98,11 @@ def make_adam(hp, shape, *, decoupled=False, amsgrad=False):
         multiply(exp_avg, neg_step(-step_size), tmp)
         divide(tmp, denom, tmp)
         add(theta, tmp, theta)
+
+    def resume(steps_taken):   # batch compaction: a rebuilt rule continues the count
+        nonlocal t
+        t = steps_taken
+    step.resume = resume
     step.state = {"exp_avg": exp_avg, "exp_avg_sq": mo.exp_avg_sq}
     if amsgrad:
         step.state["max_exp_avg_sq"] = max_exp_avg_sq
@@ -136,6 +141,11 @@ def make_adamax(hp, shape):
         multiply(exp_avg, neg_clr(-clr), tmp)
         divide(tmp, exp_inf, tmp)
         add(theta, tmp, theta)
+
+    def resume(steps_taken):   # batch compaction: a rebuilt rule continues the count
+        nonlocal t
+        t = steps_taken
+    step.resume = resume
     step.state = {"exp_avg": exp_avg, "exp_inf": exp_inf}
     return step
 
@@ -173,6 +183,11 @@ def make_nadam(hp, shape):
         multiply(exp_avg, avg_coef((-lr * mu_next) / (1.0 - mu_product_next)), tmp)
         divide(tmp, denom, tmp)
         add(theta, tmp, theta)
+
+    def resume(steps_taken):   # batch compaction: a rebuilt rule continues the count
+        nonlocal t
+        t = steps_taken
+    step.resume = resume
     step.state = state
     return step
 
@@ -217,5 +232,10 @@ def make_radam(hp, shape):
             multiply(tmp, denom, tmp)
             multiply(tmp, rectifier(rect), tmp)
         subtract(theta, tmp, theta)
+
+    def resume(steps_taken):   # batch compaction: a rebuilt rule continues the count
+        nonlocal t
+        t = steps_taken
+    step.resume = resume
     step.state = {"exp_avg": exp_avg, "exp_avg_sq": mo.exp_avg_sq}
     return step

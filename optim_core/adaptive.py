@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._ops import Slot, add, add_l2, const, divide, is_zero, lerp_fn, multiply, sqrt, subtract
+from ._ops import Slot, add, add_l2, const, divide, lerp_fn, multiply, skips, sqrt, subtract
 
 ADAGRAD_RULE = (r"s_t = s_{t-1} + g_t^2,\quad "
                 r"\theta_{t+1} = \theta_t - \frac{\eta}{1 + (t-1)\,\delta}\,"
@@ -19,7 +19,7 @@ ADADELTA_RULE = (r"v_t = \rho v_{t-1} + (1-\rho) g_t^2,\; "
 def make_adagrad(hp, shape):
     """torch.optim.Adagrad: the accumulator only grows, so the step shrinks like 1/sqrt(t)."""
     wd, eps, lr_decay = const(hp["weight_decay"]), const(hp["eps"]), hp["lr_decay"]
-    decay = not is_zero(wd)
+    decay = not skips(hp, "weight_decay")
     state_sum = np.full(shape, 0.0) + hp["initial_accumulator_value"]
     tmp, std = np.empty(shape), np.empty(shape)
     neg_clr = Slot()
@@ -38,6 +38,11 @@ def make_adagrad(hp, shape):
         multiply(g, neg_clr(-clr), tmp)
         divide(tmp, std, tmp)
         add(theta, tmp, theta)
+
+    def resume(steps_taken):   # batch compaction: a rebuilt rule continues the count
+        nonlocal t
+        t = steps_taken
+    step.resume = resume
     step.state = {"sum": state_sum}
     return step
 
@@ -46,8 +51,8 @@ def make_rmsprop(hp, shape):
     """torch.optim.RMSprop (alpha is called rho here); no bias correction, so step 1 is 10x lr."""
     wd, eps, rho, mu = const(hp["weight_decay"]), const(hp["eps"]), const(hp["rho"]), hp["momentum"]
     centered = hp["centered"]
-    decay = not is_zero(wd)
-    use_momentum = not is_zero(mu)
+    decay = not skips(hp, "weight_decay")
+    use_momentum = not skips(hp, "momentum")
     mu = const(mu)
     one_minus_rho = const(1 - hp["rho"])
     square_avg = np.zeros(shape)
@@ -93,7 +98,7 @@ def make_rmsprop(hp, shape):
 def make_adadelta(hp, shape):
     """torch.optim.Adadelta: the step's units come from a running average of past steps."""
     wd, eps, rho = const(hp["weight_decay"]), const(hp["eps"]), const(hp["rho"])
-    decay = not is_zero(wd)
+    decay = not skips(hp, "weight_decay")
     one_minus_rho = const(1 - hp["rho"])
     square_avg, acc_delta = np.zeros(shape), np.zeros(shape)
     tmp, std, delta = np.empty(shape), np.empty(shape), np.empty(shape)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._ops import Slot, add, const, is_zero, multiply
+from ._ops import Slot, add, const, multiply, skips
 
 LION_RULE = (r"c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\; "
              r"\theta_{t+1} = \theta_t - \eta\,(\operatorname{sign}(c_t) + \lambda\theta_t),\; "
@@ -13,7 +13,7 @@ LION_RULE = (r"c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\; "
 
 def make_lion(hp, shape):
     beta1, beta2, wd = const(hp["beta1"]), const(hp["beta2"]), hp["weight_decay"]
-    decay = not is_zero(wd)
+    decay = not skips(hp, "weight_decay")
     keep1, keep2 = const(1 - hp["beta1"]), const(1 - hp["beta2"])
     exp_avg = np.zeros(shape)
     tmp, update = np.empty(shape), np.empty(shape)

@@ -69,7 +69,9 @@ class OptimizerSpec:
     name: str
     title: str
     make: object                 # make(hp, shape) -> step(theta, g, lr); step.state is
-                                 # torch's optimizer.state[p]: buffer name -> live array
+                                 # torch's optimizer.state[p]: buffer name -> live array;
+                                 # a rule that counts steps also has step.resume(t), so a
+                                 # rebuilt (compacted) batch continues at step t + 1
     lr: float                    # torch's default learning rate
     hyper: tuple                 # HyperParam, in display order
     rule: str                    # LaTeX update rule

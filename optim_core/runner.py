@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .noise import NoiseStream
 from .registry import OPTIMIZERS
 from .schedules import MAX_STEPS, Plateau, lr_table, normalize_schedule
 from .validation import check_bool, check_int, check_name, check_real
@@ -108,7 +109,7 @@ def _check_hyperparameters(spec, given: dict) -> dict:
     return values
 
 
-def _check_x0(x0, box):
+def _check_x0(x0, box, limit=MAX_TRAJECTORIES):
     try:
         arr = np.array(x0, dtype=np.float64)
     except (TypeError, ValueError):
@@ -117,8 +118,8 @@ def _check_x0(x0, box):
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
         raise ValueError(f"x0 must have shape (2,) or (N, 2), got shape {arr.shape}")
-    if arr.shape[0] > MAX_TRAJECTORIES:
-        raise ValueError(f"x0 holds {arr.shape[0]} start points; at most {MAX_TRAJECTORIES} allowed")
+    if arr.shape[0] > limit:
+        raise ValueError(f"x0 holds {arr.shape[0]} start points; at most {limit} allowed")
     if not np.isfinite(arr).all():
         raise ValueError("x0 must be finite, got a NaN or infinite coordinate")
     (x_lo, x_hi), (y_lo, y_hi) = box
@@ -141,7 +142,7 @@ def _batch_size(x0, arrays) -> int:
 class _Member:
     """One entry of a batch: its validated inputs, its slice of the shared state, its loop state."""
 
-    def __init__(self, entry, steps, box, owner):
+    def __init__(self, entry, steps, box, owner, limit=MAX_TRAJECTORIES):
         if not isinstance(entry, dict):
             raise ValueError(f"{owner} must be a dict of run arguments, got {type(entry).__name__}")
         entry = dict(entry)
@@ -161,7 +162,7 @@ class _Member:
         self.noise = check_real("noise", noise, 0.0, None)
         self.seed = check_int("seed", seed, 0, MAX_SEED)
         self.schedule = normalize_schedule(schedule, steps)
-        self.x0 = _check_x0(x0, box)
+        self.x0 = _check_x0(x0, box, limit)
         arrays = [v for v in (self.lr, self.noise, *self.hp.values()) if isinstance(v, np.ndarray)]
         self.n = _batch_size(self.x0, arrays)
 
@@ -183,16 +184,13 @@ class _Member:
             self.rates = self.lrs.tolist() if self.lrs.ndim == 1 else self.lrs[:, None, :]
         self.noisy = bool(np.any(self.noise))
         if self.noisy:
-            self.rng = np.random.default_rng(self.seed)
-            self.kick = np.empty((2, n))
-            self.sigma = _row(self.noise)
+            # Trajectory j's kicks depend on (seed, j, step) only: the same in any batch.
+            self.kicks = NoiseStream(self.seed, np.arange(n), _row(self.noise), steps)
 
     def advance(self, k, loss_k):
         """Optimizer step k for this member's columns (the gradient is already in self.grad)."""
         if self.noisy:
-            self.rng.standard_normal(out=self.kick)
-            self.kick *= self.sigma
-            self.grad += self.kick
+            self.grad += self.kicks.kick(k)
         if self.plateau is not None:
             rate = self.plateau.update(loss_k[self.cols]) if k else self.plateau.lr
             self.lrs[k] = rate
@@ -344,7 +342,9 @@ def run(surface, optimizer, x0, steps, *, lr=None, schedule=None, noise=0.0, see
     surface: a landscapes.Landscape or its name. optimizer: a name from optim_core.OPTIMIZERS.
     x0: (2,) or (N, 2). lr and every hyperparameter: a number or an (N,) array (one per
     trajectory). lr=None takes torch's default for the optimizer. schedule: None, a name or a dict.
-    noise: standard deviation of Gaussian noise added to every gradient (reproducible from seed).
+    noise: standard deviation of Gaussian noise added to every gradient; trajectory i's draws
+    depend only on (seed, i, step) (optim_core.noise), so they do not change with N, and
+    run_final() sees the same ones.
     record_state: also keep, per step, the gradient used, the update applied and torch's state
     buffers (Trajectory.grad, .update, .state; see Trajectory). Off, they cost nothing.
     Raises ValueError for invalid input; never raises or warns because a trajectory diverged.

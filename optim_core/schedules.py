@@ -156,13 +156,14 @@ def _one_cycle_ends(pct, steps, three_phase):
     return [float(pct * steps) - 1, steps - 1.0]
 
 
-# ---- closed forms: k is an array of step indices (float), lr0 a float or a (1, N) array ----------
+# ---- closed forms: k is an array of step indices (float), lr0 a float or a (1, N) array, steps the
+# run's length (k may be a slice of it); each is elementwise in k and lr0, so rows computed in
+# blocks equal the whole table ---------------------------------------------------------------------
 
-def _one_cycle(k, lr0, s):
+def _one_cycle(k, lr0, s, steps):
     max_lr = lr0 if s["max_lr"] is None else s["max_lr"]
     initial = max_lr / s["div_factor"]
     minimum = initial / s["final_div_factor"]
-    steps = int(k.shape[0])
     ends = _one_cycle_ends(s["pct_start"], steps, s["three_phase"])
     if s["three_phase"]:
         phases = [(initial, max_lr), (max_lr, initial), (initial, minimum)]
@@ -187,8 +188,7 @@ def _one_cycle(k, lr0, s):
     return out
 
 
-def _warmup_cosine(k, lr0, s):
-    steps = k.shape[0]
+def _warmup_cosine(k, lr0, s, steps):
     w, sf, eta_min = s["warmup_steps"], s["start_factor"], s["eta_min"]
     warm = lr0 * (sf + (1 - sf) * k / max(w, 1))
     span = max(steps - w, 1)
@@ -197,28 +197,32 @@ def _warmup_cosine(k, lr0, s):
 
 
 _CLOSED_FORMS: dict[str, Callable] = {
-    "constant": lambda k, lr0, s: lr0 + 0.0 * k,
-    "step": lambda k, lr0, s: lr0 * s["gamma"] ** np.floor(k / s["step_size"]),
-    "exponential": lambda k, lr0, s: lr0 * s["gamma"] ** k,
-    "power": lambda k, lr0, s: lr0 * (1 + k / s["decay_steps"]) ** (-s["power"]),
-    "inverse_sqrt": lambda k, lr0, s: lr0 * np.minimum((k + 1) / s["warmup_steps"],
-                                                       np.sqrt(s["warmup_steps"] / (k + 1))),
-    "cosine": lambda k, lr0, s: (s["eta_min"] + (lr0 - s["eta_min"])
-                                 * (1 + np.cos(math.pi * k / s["T_max"])) / 2),
-    "linear": lambda k, lr0, s: lr0 * (s["start_factor"] + (s["end_factor"] - s["start_factor"])
-                                       * np.minimum(k, s["total_iters"]) / s["total_iters"]),
+    "constant": lambda k, lr0, s, steps: lr0 + 0.0 * k,
+    "step": lambda k, lr0, s, steps: lr0 * s["gamma"] ** np.floor(k / s["step_size"]),
+    "exponential": lambda k, lr0, s, steps: lr0 * s["gamma"] ** k,
+    "power": lambda k, lr0, s, steps: lr0 * (1 + k / s["decay_steps"]) ** (-s["power"]),
+    "inverse_sqrt": lambda k, lr0, s, steps: lr0 * np.minimum((k + 1) / s["warmup_steps"],
+                                                              np.sqrt(s["warmup_steps"] / (k + 1))),
+    "cosine": lambda k, lr0, s, steps: (s["eta_min"] + (lr0 - s["eta_min"])
+                                        * (1 + np.cos(math.pi * k / s["T_max"])) / 2),
+    "linear": lambda k, lr0, s, steps: lr0 * (s["start_factor"]
+                                              + (s["end_factor"] - s["start_factor"])
+                                              * np.minimum(k, s["total_iters"]) / s["total_iters"]),
     "one_cycle": _one_cycle,
     "warmup_cosine": _warmup_cosine,
 }
 
 
-def lr_table(spec: dict, lr0, steps: int) -> np.ndarray:
+def lr_table(spec: dict, lr0, steps: int, start: int = 0, stop: int | None = None) -> np.ndarray:
     """The learning rate of every step: (steps,) for a scalar lr0, (steps, N) for an (N,) lr0.
 
-    `spec` must come from normalize_schedule. Not defined for "plateau" (it depends on the run).
+    start/stop: only rows start..stop-1 of that table (the same values), so a run that keeps
+    O(N) memory can take an (N,) lr's table in blocks. `spec` must come from normalize_schedule.
+    Not defined for "plateau" (it depends on the run).
     """
+    stop = steps if stop is None else stop
     per_trajectory = np.ndim(lr0) > 0
-    k = np.arange(steps, dtype=np.float64)
+    k = np.arange(start, stop, dtype=np.float64)
     base = np.asarray(lr0, dtype=np.float64)
     if per_trajectory:
         k = k[:, None]
@@ -226,8 +230,8 @@ def lr_table(spec: dict, lr0, steps: int) -> np.ndarray:
     else:
         base = float(base)
     with np.errstate(all="ignore"):
-        table = _CLOSED_FORMS[spec["name"]](k, base, spec)
-    table = np.broadcast_to(table, (steps,) + np.shape(lr0))
+        table = _CLOSED_FORMS[spec["name"]](k, base, spec, steps)
+    table = np.broadcast_to(table, (stop - start,) + np.shape(lr0))
     return np.ascontiguousarray(table, dtype=np.float64)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._ops import Slot, add, add_l2, const, is_zero, multiply
+from ._ops import Slot, add, add_l2, const, multiply, skips
 
 SGD_RULE = r"\theta_{t+1} = \theta_t - \eta\, g_t"
 MOMENTUM_RULE = (r"b_t = \mu\, b_{t-1} + (1-\tau)\, g_t \;(b_1 = g_1),\quad "
@@ -20,11 +20,11 @@ def make_sgd(hp, shape, *, nesterov=False):
     momentum 0), else {"momentum_buffer": the live (2, N) buffer} (zeros until step 1 copies g).
     """
     wd = const(hp["weight_decay"])
-    decay = not is_zero(wd)
+    decay = not skips(hp, "weight_decay")
     mu = hp.get("momentum", 0.0)
     tmp = np.empty(shape)
     neg_lr = Slot()
-    if is_zero(mu) and not nesterov:
+    if skips(hp, "momentum") and not nesterov:
         def step(theta, g, lr):
             if decay:
                 add_l2(theta, g, wd, tmp)
@@ -36,7 +36,7 @@ def make_sgd(hp, shape, *, nesterov=False):
     mu = const(mu)
     tau = hp.get("dampening", 0.0)
     keep = const(1.0 - tau)
-    plain_add = is_zero(tau)
+    plain_add = skips(hp, "dampening")
     buf = np.zeros(shape)
     t = 0
 
@@ -62,6 +62,11 @@ def make_sgd(hp, shape, *, nesterov=False):
         else:
             multiply(buf, neg_lr(-lr), tmp)
         add(theta, tmp, theta)
+
+    def resume(steps_taken):   # batch compaction: a rebuilt rule continues the count
+        nonlocal t
+        t = steps_taken
+    step.resume = resume
     step.state = {"momentum_buffer": buf}
     return step
 

@@ -201,3 +201,228 @@ def test_loss_falls_on_a_convex_bowl_at_small_lr(optimizer, x, y):
     traj = optim_core.run(surface, optimizer, (x, y), 20, lr=lr)
     if abs(x) + abs(y) > 0.1:
         assert traj.loss[-1, 0] < traj.loss[0, 0]
+
+
+# ---- run_final: only the ends, O(N) memory, the same bits as run() ------------------------------
+
+def _bits(a):
+    """An array's exact bits (NaN, -0.0 and all), for bit-for-bit comparisons."""
+    a = np.ascontiguousarray(a)
+    return a.view(np.int64 if a.dtype == np.float64 else a.dtype)
+
+
+def _reached(traj, f_min, tol):
+    """First row of run()'s recorded loss within tol of f_min (-1 if none): run_final's rule."""
+    hit = (traj.loss - f_min) <= tol
+    return np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
+
+
+def _assert_final_equals_run(fs, traj, f_min, tol):
+    np.testing.assert_array_equal(_bits(fs.xy_final), _bits(traj.xy[-1]))
+    np.testing.assert_array_equal(_bits(fs.loss_final), _bits(traj.loss[-1]))
+    np.testing.assert_array_equal(fs.diverged_at, traj.diverged_at)
+    np.testing.assert_array_equal(fs.reached_at, _reached(traj, f_min, tol))
+
+
+def _grid_starts(surf, n, rng=None):
+    (x0, x1), (y0, y1) = surf.bounds
+    if rng is None:
+        gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+        return np.column_stack([gx.ravel(), gy.ravel()])
+    return np.column_stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)])
+
+
+@pytest.mark.parametrize("optimizer", ALL)
+@pytest.mark.parametrize("schedule", [None, "plateau", "one_cycle"])
+def test_run_final_equals_the_last_row_of_run(optimizer, schedule):
+    """Per-trajectory lr over 5.5 decades (the large ones diverge), noise, a schedule, chunks of
+    97 that get compacted: every value equals run()'s for the same batch, bit for bit."""
+    surf = landscapes.get("rosenbrock")
+    rng = np.random.default_rng(7)
+    n = 600
+    starts = _grid_starts(surf, n, rng)
+    hyper = {"lr": np.geomspace(1e-4, 30.0, n), "schedule": schedule, "noise": 0.3, "seed": 11}
+    if optimizer == "rmsprop":       # momentum 0 in some chunks only: the batch's branch is kept
+        hyper.update(momentum=np.r_[np.zeros(n // 2), np.full(n - n // 2, 0.5)], centered=True)
+    if optimizer == "nadam":         # mu_product per trajectory, carried through compaction
+        hyper.update(momentum_decay=np.linspace(0.0, 0.01, n))
+    traj = optim_core.run(surf, optimizer, starts, 120, **hyper)
+    fs = optim_core.run_final(surf, optimizer, starts, 120, tolerance=0.05, chunk=97, **hyper)
+    _assert_final_equals_run(fs, traj, surf.f_min, 0.05)
+    assert fs.xy_final.shape == (n, 2) and fs.loss_final.shape == (n,)
+    assert fs.reached_at.dtype == np.int64 and fs.diverged_at.dtype == np.int64
+
+
+def test_diverged_runs_are_compacted_away_without_changing_a_bit(monkeypatch):
+    from optim_core import final
+
+    calls = []
+    original = final._Chunk.compact
+    monkeypatch.setattr(final._Chunk, "compact", lambda self: calls.append(1) or original(self))
+    surf = landscapes.get("himmelblau")
+    starts = _grid_starts(surf, 40)
+    # Heavy ball at lr 0.03 on Himmelblau: the steep outer starts overshoot and diverge.
+    traj = optim_core.run(surf, "momentum", starts, 300, lr=0.03, momentum=0.5, noise=1.0)
+    fs = optim_core.run_final(surf, "momentum", starts, 300, lr=0.03, momentum=0.5, noise=1.0,
+                              tolerance=1e-4, chunk=256)
+    assert calls, "no chunk was compacted"
+    assert (traj.diverged_at >= 0).sum() > 100
+    _assert_final_equals_run(fs, traj, surf.f_min, 1e-4)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(chunk=st.integers(1, 300), workers=st.sampled_from([1, 2]),
+       noise=st.sampled_from([0.0, 2.0]), seed=st.integers(0, 2**32 - 1),
+       optimizer=st.sampled_from(["sgd", "adam", "lion", "nesterov"]))
+def test_run_final_is_the_same_in_any_chunks(chunk, workers, noise, seed, optimizer):
+    """Chunked, unchunked, threaded and one start at a time: the same bits, noise included."""
+    surf = landscapes.get("six_hump_camel")
+    starts = _grid_starts(surf, 17)[:250]
+    lr = {"sgd": 0.05, "adam": 0.1, "lion": 0.05, "nesterov": 0.02}[optimizer]
+    kw = dict(lr=lr, noise=noise, seed=seed, tolerance=1e-3)
+    whole = optim_core.run_final(surf, optimizer, starts, 60, chunk=len(starts), **kw)
+    parts = optim_core.run_final(surf, optimizer, starts, 60, chunk=chunk, workers=workers, **kw)
+    for a, b in [(whole.xy_final, parts.xy_final), (whole.loss_final, parts.loss_final)]:
+        np.testing.assert_array_equal(_bits(a), _bits(b))
+    np.testing.assert_array_equal(whole.reached_at, parts.reached_at)
+    np.testing.assert_array_equal(whole.diverged_at, parts.diverged_at)
+    for i in (0, 1, 123, 249):
+        alone = optim_core.run_final(surf, optimizer, starts[i], 60, noise_index=i, **kw)
+        np.testing.assert_array_equal(_bits(alone.xy_final[0]), _bits(whole.xy_final[i]))
+        assert alone.reached_at[0] == whole.reached_at[i]
+
+
+def test_noise_depends_on_seed_index_and_step_only():
+    """Trajectory i draws the same kicks alone, in a batch of 5 or of 500 (it used to depend on
+    N), and run_final's trajectory i equals run()'s, noise and all."""
+    surf = landscapes.get("himmelblau")
+    starts = _grid_starts(surf, 500, np.random.default_rng(1))
+    big = optim_core.run(surf, "sgd", starts, 50, lr=0.01, noise=3.0, seed=5)
+    small = optim_core.run(surf, "sgd", starts[:5], 50, lr=0.01, noise=3.0, seed=5)
+    np.testing.assert_array_equal(_bits(big.xy[:, :5]), _bits(small.xy))
+    alone = optim_core.run(surf, "sgd", starts[0], 50, lr=0.01, noise=3.0, seed=5)
+    np.testing.assert_array_equal(_bits(alone.xy[:, 0]), _bits(big.xy[:, 0]))
+    final = optim_core.run_final(surf, "sgd", starts, 50, lr=0.01, noise=3.0, seed=5, chunk=64)
+    np.testing.assert_array_equal(_bits(final.xy_final), _bits(big.xy[-1]))
+    # noise_index=0 for every start: each draws what the race (one run, trajectory 0) draws
+    race = optim_core.run_final(surf, "sgd", starts[:5], 50, lr=0.01, noise=3.0, seed=5,
+                                noise_index=0)
+    for i in range(5):
+        one = optim_core.run(surf, "sgd", starts[i], 50, lr=0.01, noise=3.0, seed=5)
+        np.testing.assert_array_equal(_bits(race.xy_final[i]), _bits(one.xy[-1, 0]))
+
+
+def test_noise_draws_are_standard_normal_and_independent():
+    """Moments, a Kolmogorov-Smirnov distance and neighbour correlations of 2 million draws.
+
+    For n iid N(0, 1): the mean has sd 1/sqrt(n), the variance sd sqrt(2/n), a correlation sd
+    1/sqrt(n); the KS distance exceeds 1.63/sqrt(n) with probability 1 %. Bounds are 5 sd."""
+    import math
+
+    from optim_core.noise import normals, trajectory_keys
+
+    z = normals(trajectory_keys(3, np.arange(1000)), 0, 1000)     # (steps, 2, trajectories)
+    flat = z.ravel()
+    n = flat.size
+    assert abs(flat.mean()) < 5 / math.sqrt(n)
+    assert abs(flat.var() - 1) < 5 * math.sqrt(2 / n)
+    xs = np.sort(flat[::20])
+    cdf = 0.5 * (1 + np.vectorize(math.erf)(xs / math.sqrt(2)))
+    m = xs.size
+    assert np.max(np.abs(cdf - np.arange(1, m + 1) / m)) < 1.63 / math.sqrt(m)
+    for a, b in [(z[:, 0], z[:, 1]), (z[:-1], z[1:]), (z[:, :, :-1], z[:, :, 1:])]:
+        r = np.corrcoef(a.ravel(), b.ravel())[0, 1]
+        assert abs(r) < 5 / math.sqrt(a.size)
+    # another seed is another stream
+    other = normals(trajectory_keys(4, np.arange(1000)), 0, 1000)
+    assert abs(np.corrcoef(flat, other.ravel())[0, 1]) < 5 / math.sqrt(n)
+
+
+def test_noise_blocks_and_subsets_give_the_same_values():
+    from optim_core.noise import NoiseStream, normals, trajectory_keys
+
+    keys = trajectory_keys(9, np.arange(40))
+    whole = normals(keys, 0, 30)
+    np.testing.assert_array_equal(_bits(normals(keys[7:9], 11, 13)), _bits(whole[11:13, :, 7:9]))
+    stream = NoiseStream(9, np.arange(40), 1.5, 30)
+    stream.block = 4                                   # a block size never changes a value
+    rows = np.array([stream.kick(k).copy() for k in range(30)])
+    np.testing.assert_array_equal(_bits(rows), _bits(whole * 1.5))
+
+
+@pytest.mark.parametrize("name", optim_core.SCHEDULES)
+def test_lr_table_in_blocks_equals_the_whole_table(name):
+    if name == "plateau":
+        return
+    spec = optim_core.normalize_schedule(name, 300)
+    lr = np.geomspace(1e-3, 1.0, 5)
+    whole = optim_core.lr_table(spec, lr, 300)
+    blocks = np.vstack([optim_core.lr_table(spec, lr, 300, k, min(k + 64, 300))
+                        for k in range(0, 300, 64)])
+    np.testing.assert_array_equal(_bits(whole), _bits(blocks))
+
+
+def test_run_final_memory_is_per_trajectory_not_per_step():
+    """run() would record (steps + 1) x N x 3 floats: 1,001 x 10,000 x 24 B = 240 MB here;
+    run_final keeps a few (2, chunk) buffers and (N,) results."""
+    import tracemalloc
+
+    surf = landscapes.get("rosenbrock")
+    starts = _grid_starts(surf, 10_000, np.random.default_rng(2))
+    tracemalloc.start()
+    try:
+        fs = optim_core.run_final(surf, "adam", starts, 1000, lr=0.01, noise=0.1, tolerance=1e-3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert fs.n == 10_000
+    assert peak < 15e6
+
+
+def test_progress_and_cancel():
+    surf = landscapes.get("himmelblau")
+    starts = _grid_starts(surf, 30)                      # 900 trajectories
+    seen = []
+    optim_core.run_final(surf, "adam", starts, 20, chunk=200,
+                         progress=lambda d, t: seen.append((d, t)))
+    assert seen[0] == (0, 900) and seen[-1] == (900, 900)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and len(seen) == 6
+    for workers in (1, 2):
+        calls = []
+
+        def stop_after_first(done, total):
+            calls.append(done)
+            return done == 0                              # None would mean "go on" too
+
+        with pytest.raises(optim_core.Cancelled) as info:
+            optim_core.run_final(surf, "adam", starts, 20, chunk=200, workers=workers,
+                                 progress=stop_after_first)
+        assert info.value.total == 900 and 0 < info.value.done < 900
+        assert "cancelled" in str(info.value)
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    (dict(tolerance=-1.0), "tolerance"),
+    (dict(chunk=0), "chunk"),
+    (dict(workers=0), "workers"),
+    (dict(noise_index=[0, 1]), "noise_index"),
+    (dict(noise_index=-1), "noise_index"),
+    (dict(target=[0.0, 1.0]), "target"),
+    (dict(progress="bar"), "progress"),
+    (dict(lr=-1.0), "lr"),
+    (dict(beta9=0.5), "beta9"),
+])
+def test_run_final_rejects_bad_input_by_name(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        optim_core.run_final("himmelblau", "adam", [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]], 10,
+                             **kwargs)
+
+
+def test_run_final_never_warns_on_divergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fs = optim_core.run_final("rosenbrock", "sgd", [(-1.5, 2.0), (0.5, 0.5)], 200,
+                                  lr=np.array([10.0, 1e-4]), tolerance=1e-3)
+    assert fs.diverged_at[0] == 1 and fs.diverged_at[1] == -1
+    assert np.isnan(fs.xy_final[0]).all() and np.isnan(fs.loss_final[0])
+    assert np.isfinite(fs.xy_final[1]).all()

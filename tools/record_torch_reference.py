@@ -585,14 +585,44 @@ def run_schedule(schedule, lr, steps, metric=None):
     return lr_applied
 
 
-def core_noise(noise, seed):
-    """The core's gradient noise, as its API promises: one numpy Generator per run,
-    default_rng(seed); before step k it draws standard_normal(2) (x, then y) and adds
+MASK64 = (1 << 64) - 1
+NOISE_GAMMA = 0x9E3779B97F4A7C15
+NOISE_SALT = 0xD1B54A32D192ED03
+
+
+def splitmix64_finalizer(z):
+    """SplitMix64's output function (Steele, Lea & Flood 2014) on a Python int, mod 2**64."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return z ^ (z >> 31)
+
+
+def core_noise(noise, seed, index=0):
+    """The core's gradient noise, as its API promises (optim_core/noise.py's docstring),
+    written out here with Python integers and the math module: a counter-based draw that
+    depends only on (seed, trajectory index, step k).
+
+    key = mix(mix(seed + G) + (index + 1) G); word_j = mix(key ^ mix(SALT + (2k + j + 1) G));
+    u = ((word_0 >> 11) + 1) 2^-53; q = word_1 >> 62; f = ((word_1 >> 10) mod 2^52) 2^-52 - 1/2;
+    theta = (q + f) pi/2; draw = sqrt(-2 ln u) (cos theta, sin theta). Before step k the run adds
     noise * draw to the analytic gradient. Returns draw() -> (2,) array, or None."""
     if noise == 0.0:
         return None
-    rng = np.random.default_rng(seed)
-    return lambda: rng.standard_normal(2) * noise
+    mix = splitmix64_finalizer
+    base = mix((seed + NOISE_GAMMA) & MASK64)
+    key = mix((base + (index + 1) * NOISE_GAMMA) & MASK64)
+    k = 0
+
+    def draw():
+        nonlocal k
+        w0, w1 = (mix(key ^ mix((NOISE_SALT + (2 * k + j + 1) * NOISE_GAMMA) & MASK64))
+                  for j in (0, 1))
+        k += 1
+        u = ((w0 >> 11) + 1) * 2.0 ** -53
+        theta = (w1 >> 62) * (math.pi / 2) + (((w1 >> 10) & ((1 << 52) - 1)) * 2.0 ** -52 - 0.5) * (math.pi / 2)
+        r = math.sqrt(-2.0 * math.log(u))
+        return np.array([r * math.cos(theta), r * math.sin(theta)]) * noise
+    return draw
 
 
 def run_optimizer_state(optimizer, hp, lr, surface, x0, steps, noise=0.0, seed=0):
@@ -664,8 +694,8 @@ def record_state_cases():
         "numpy_version": np.__version__,
         "conventions": (
             "float64 (torch.set_default_dtype(torch.float64)); analytic gradients; constant lr; "
-            "loop: g = grad(p) [+ noise * default_rng(seed).standard_normal(2), one generator "
-            "per run, one draw of (x, y) per step]; p.grad = g; opt.step(); "
+            "loop: g = grad(p) [+ noise * draw(seed, trajectory 0, step k): the core's "
+            "counter-based normal pair (x, y), see core_noise]; p.grad = g; opt.step(); "
             "xy[k] = position after k steps; grad[k] = the p.grad of step k (after noise, before "
             "torch's L2 weight decay); update[k] = p after step k - p before it; "
             "state[name][k] = optimizer.state[p][name] after step k+1 (rows for steps 1..steps; "
