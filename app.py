@@ -62,6 +62,14 @@ def model_for(scene_json: str, include_surface: bool) -> dict:
     return live.view_model(compute(scene_json), include_surface=include_surface)
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def why_for(scene_json: str, index: int) -> dict:
+    """The "why it moves" record of one run: the scene run again with record_state=True (its
+    own cache entries; positions are bit-identical), only while the panel is open."""
+    recorded = scenes.compute_scene(json.loads(scene_json), cache=run_cache(), record_state=True)
+    return live.why_model(recorded, index)
+
+
 # ---- first run: the URL, else the default scene ------------------------------------------
 
 if "opt_uids" not in st.session_state:
@@ -69,9 +77,11 @@ if "opt_uids" not in st.session_state:
     url_scene, url_warnings = url_state.params_to_scene(dict(st.query_params))
     load_scene(url_scene)
     on_screen, view_warnings = url_state.params_to_view(dict(st.query_params), url_scene["steps"],
-                                                        presets.preset_keys())
+                                                        presets.preset_keys(),
+                                                        len(url_scene["optimizers"]))
     ss["url_warnings"] = url_warnings + view_warnings
     ss["view"], ss["step"], ss["lesson"] = on_screen["view"], on_screen["step"], on_screen["lesson"]
+    ss["why"] = on_screen["why"]
     ss["autoplay"] = on_screen["step"] is None        # a first visit sees the race run once
 
 
@@ -115,7 +125,8 @@ if ss.get("step") is not None and ss["step"] > scene["steps"]:
 # step and the lesson exactly.
 lesson = ss.get("lesson")
 wanted = {**url_state.scene_to_params(scene),
-          **url_state.view_to_params(ss.get("view"), ss.get("step"), scene["steps"], lesson)}
+          **url_state.view_to_params(ss.get("view"), ss.get("step"), scene["steps"], lesson,
+                                     ss.get("why"))}
 if {k: st.query_params.get(k) for k in wanted} != wanted or set(st.query_params) - set(wanted):
     st.query_params.from_dict(wanted)
 
@@ -131,6 +142,11 @@ if ss.pop("autoplay", False):
     ss["autoplay_token"] = ss.get("autoplay_token", 0) + 1
 model.update(view=ss.get("view") or "race", step=ss.get("step"),
              autoplay=ss.get("autoplay_token", 0))
+if ss.get("why") is not None and not 0 <= ss["why"] < len(result.runs):
+    ss["why"] = None                             # that run is gone
+model["why_run"] = ss.get("why")
+if ss.get("why") is not None:                    # the panel is open: that run's state
+    model["why"] = why_for(scene_json, ss["why"])
 view_state = live_view(model, key="live_view", height=FIGURE_HEIGHT - 60 if lesson else FIGURE_HEIGHT)
 ss["sent_surface"] = live.surface_key(scene)
 if view_state.need_surface:                  # the browser lost it: send it again
@@ -156,7 +172,7 @@ if changed_view or step_now != ss.get("step"):
     ss["view"] = view_state.view if view_state.view in EXPORT_VIEWS else ss.get("view", "race")
     ss["step"] = step_now if step_now is None or 0 <= step_now <= scene["steps"] else None
     st.query_params.from_dict({**url_state.scene_to_params(scene), **url_state.view_to_params(
-        ss["view"], ss["step"], scene["steps"], lesson)})
+        ss["view"], ss["step"], scene["steps"], lesson, ss.get("why"))})
 
 about = presets.get_preset(lesson).lesson if lesson else f"{surface.title}: {surface.description}"
 st.caption(f"{about} {scenes.comparison_caption(scene)}")        # our own text and numbers

@@ -17,6 +17,7 @@ import numpy as np
 from . import scene as _scene
 from . import scene_record as _record
 from . import surface_image as _surface_image
+from . import why as _why
 
 GRID_3D = 60                 # points per side of the 3-D surface mesh
 IMAGE_RESOLUTION = 300       # the map's surface image, longer side in pixels
@@ -122,6 +123,16 @@ def view_model(result, *, include_surface: bool = True, autoplay: bool = False,
         "autoplay": bool(autoplay), "step": None if step is None else int(step),
         "view": view,
     }
+
+
+def why_model(result, index: int) -> dict:
+    """What the live view's "why it moves" panel and map overlays draw for run `index` of a
+    scene computed with record_state=True: its why record (optiviz.why), arrays as base64
+    float32. One run at a time: all of a scene's records can pass the 300 KB budget."""
+    run = result.runs[index]
+    record = _why.why_record(run.trajectory, 0)
+    return {"run": int(index), "label": run.label, "color": run.color,
+            **_why.pack(record, encode)}
 
 
 def model_bytes(model: dict) -> int:

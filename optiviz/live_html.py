@@ -12,7 +12,7 @@ from . import live
 from . import scene as _scene
 
 STATIC = Path(__file__).resolve().parents[1] / "static" / "live_view"
-MODULES = ("data.js", "figures.js", "overlay.js", "index.js")     # dependency order
+MODULES = ("data.js", "why.js", "figures.js", "overlay.js", "index.js")     # dependency order
 
 
 def _plotly_js() -> str:

@@ -23,6 +23,7 @@ class Preset:
     lesson: str        # the idea, in one sentence
     watch: str         # what to look at on screen, in one sentence
     scene: dict = field(hash=False, repr=False)
+    why: int | None = None   # the run "Why it moves" opens on, when the lesson is about its state
 
 
 def _entry(optimizer, lr, schedule=None, **hyperparameters):
@@ -128,9 +129,11 @@ PRESETS: tuple[Preset, ...] = (
         "first steps lower its rate for good; RMSProp's fading average lets its rate recover.",
         "Both take the same first step, yet on the map AdaGrad (brown) is still crawling down the "
         "left arm of the valley when RMSProp (orange) has reached the minimum: the lr panel stays "
-        "flat because the decay is inside AdaGrad's per-coordinate step, not in its lr.",
+        "flat because the decay is inside AdaGrad's per-coordinate step, not in its lr: Why it "
+        "moves draws that effective rate beside it, dashed (x) and dotted (y), falling for good.",
         _scene(_rosenbrock(20.0), (-1.9, 2.8), 1000,
                [_entry("adagrad", 0.1), _entry("rmsprop", 0.01)]),
+        why=0,
     ),
     Preset(
         "saddle_stall", "Exactly on the ridge: gradient descent never leaves a saddle",
@@ -148,9 +151,9 @@ PRESETS: tuple[Preset, ...] = (
         "y = 0, and the downhill direction −y² then amplifies the offset: SGD escapes where GD "
         "stalls (the saddle has no bottom, so escaping runs leave the plot and count as diverged).",
         "The same start and optimizers as the stall preset, with gradient noise: GD (blue) and "
-        "momentum (green) wobble off the line y = 0 near the centre, Adam (red) a few steps after "
-        "the start (it scales the tiny noisy y-gradient up to full steps), and all run downhill "
-        "off the plot.",
+        "momentum (green) wobble off the line y = 0 near the centre, Adam (red) sooner, still a "
+        "full unit short of the centre (it scales the tiny noisy y-gradient up to full steps), "
+        "and all run downhill off the plot.",
         _scene({"name": "saddle"}, (-1.5, 0.0), 300,
                [_entry("sgd", 0.02), _entry("momentum", 0.01, momentum=0.9), _entry("adam", 0.05)],
                noise=0.5, seed=0),
@@ -241,9 +244,10 @@ PRESETS: tuple[Preset, ...] = (
         "so the first step is lr/√(1−ρ) = 10·lr per coordinate; Adam corrects for this.",
         "Press +1 once: with the same lr = 0.05, RMSProp's head (orange) jumps 0.5 in each "
         "coordinate while Adam's (red) moves 0.05 and hardly leaves the start; RMSProp's next "
-        "steps shrink as its average of g² fills up.",
+        "steps shrink as its average of g² fills up (Why it moves shows step 1's numbers).",
         _scene(_quadratic(10.0), (-2.5, 2.0), 200,
                [_entry("rmsprop", 0.05), _entry("adam", 0.05)]),
+        why=0,
     ),
     Preset(
         # ch06/optimizer_compare_naive.py: 30 updates from (-7, 2) with these rates; the book's

@@ -433,10 +433,14 @@ class RunCache:
         return len(self._items)
 
 
-def compute_scene(scene: dict, cache: RunCache | None = None) -> SceneResult:
+def compute_scene(scene: dict, cache: RunCache | None = None, *,
+                  record_state: bool = False) -> SceneResult:
     """Run every optimizer of a normalized scene. Runs found in `cache` are reused; the others
-    advance together (optim_core.run_many: one gradient evaluation per step for all of them)."""
+    advance together (optim_core.run_many: one gradient evaluation per step for all of them).
+    record_state: also keep each run's gradients, updates and state (optiviz.why reads them)."""
     runs = scene_runs(scene)
+    if record_state:            # part of the cache key: a recorded run is a different entry
+        runs = [{**run, "record_state": True} for run in runs]
     keys = [RunCache.key(scene["surface"], run, scene["steps"]) for run in runs]
     trajectories = [cache.get(k) if cache is not None else None for k in keys]
     missing = [i for i, t in enumerate(trajectories) if t is None]

@@ -584,13 +584,15 @@ def _params_to_scene(params, warnings: list[str]) -> dict:
 
 # ---- what is on screen besides the scene: the view, the step, the lesson ---------------------------
 
-VIEW_KEYS = ("view", "step", "lesson")
+VIEW_KEYS = ("view", "step", "lesson", "why")
 VIEWS = ("race", "side", "3d", "curves")
 
 
-def view_to_params(view: str | None, step: int | None, steps: int, lesson: str | None) -> dict:
+def view_to_params(view: str | None, step: int | None, steps: int, lesson: str | None,
+                   why: int | None = None) -> dict:
     """The URL keys of what is on screen: left out when they are the defaults (the race view,
-    at the end, no lesson)."""
+    at the end, no lesson, no "why it moves" panel). why: the explained run's index (the URL
+    counts runs from 1)."""
     params = {}
     if view and view != "race":
         params["view"] = view
@@ -598,13 +600,16 @@ def view_to_params(view: str | None, step: int | None, steps: int, lesson: str |
         params["step"] = str(int(step))
     if lesson:
         params["lesson"] = lesson
+    if why is not None and int(why) >= 0:
+        params["why"] = str(int(why) + 1)
     return params
 
 
-def params_to_view(params, steps: int, lessons) -> tuple[dict, list[str]]:
-    """{"view", "step", "lesson"} read from the URL (defaults where absent), and warnings for
-    what could not be used. Never raises."""
-    out = {"view": "race", "step": None, "lesson": None}
+def params_to_view(params, steps: int, lessons, runs: int = 0) -> tuple[dict, list[str]]:
+    """{"view", "step", "lesson", "why"} read from the URL (defaults where absent), and warnings
+    for what could not be used ("why" is a run's number, 1 to `runs`, read as its 0-based
+    index). Never raises."""
+    out = {"view": "race", "step": None, "lesson": None, "why": None}
     warnings: list[str] = []
     try:
         items = dict(params.items()) if params is not None else {}
@@ -637,4 +642,10 @@ def params_to_view(params, steps: int, lessons) -> tuple[dict, list[str]]:
                 out["lesson"] = value
             else:
                 warnings.append(f"Ignored lesson={_show(value, 30)} from the link: not a preset.")
+        elif key == "why":
+            if _INT.match(value) and len(value) <= 3 and 1 <= int(value) <= runs:
+                out["why"] = int(value) - 1
+            else:
+                warnings.append(f"Ignored why={_show(value, 30)} from the link: a run's number "
+                                f"from 1 to {runs}.")
     return out, warnings

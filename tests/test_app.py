@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 import optim_core
 from optiviz import live, presets, url_state
 from optiviz import scene as scenes
+from ui import text as ui_text
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -274,12 +275,6 @@ def test_share_link_reproduces_a_scene_exactly():
     assert chart(at)["view"] == "curves" and chart(at)["step"] == 42
 
 
-def open_panel(at: AppTest, key: str) -> AppTest:
-    """Open a panel that sends its widgets only while open (ui.controls.lazy_panel)."""
-    at.session_state[f"open.{key}"] = True
-    return at.run()
-
-
 def test_closed_export_and_share_panels_send_no_widgets():
     at = start()
     keys = {getattr(e, "key", None) for e in at.main}
@@ -349,3 +344,42 @@ def test_export_png_from_the_app_is_a_real_picture():
     assert mime == "image/png" and image.size[0] >= 1000
     assert max(ImageStat.Stat(image.convert("L")).stddev) > 20      # not a blank page
     assert len(image.getcolors(1 << 24)) > 1000
+
+
+def _why_reference(scene: dict, index: int) -> dict:
+    """The explained run's why record as the browser holds it (float32), from the core's own
+    record_state run of that run alone: an independent path from the app's cached scene."""
+    from optiviz import why
+
+    entry = scenes.scene_runs(scene)[index]
+    traj = optim_core.run_config({**entry, "surface": scene["surface"], "steps": scene["steps"],
+                                  "record_state": True})
+    return why.why_record(traj, 0)
+
+
+def test_why_it_moves_sends_the_explained_runs_state():
+    at = start({"why": "4", "step": "20"})
+    model = chart(at)
+    assert model["why_run"] == 3 and model["why"]["label"] == "Adam"
+    assert at.query_params["why"] == "4"                       # the link keeps the panel open
+    scene = json.loads(at.session_state["scene_json"])
+    ref = _why_reference(scene, 3)
+    for name, packed in model["why"]["arrays"].items():
+        got = live.decode(packed["data"]).reshape(ref["arrays"][name].shape[0], -1)
+        want = np.asarray(ref["arrays"][name], dtype=np.float32).reshape(got.shape)
+        np.testing.assert_array_equal(got, want, err_msg=name)
+    assert model["why"]["rule"] == ref["rule"]
+
+
+def test_why_off_sends_nothing_more_and_a_bad_why_link_is_ignored():
+    assert "why" not in chart(start()) and chart(start())["why_run"] is None
+    at = start({"why": "9"})
+    assert "why" not in chart(at)
+    assert any("Ignored why=9" in ui_text.rendered(w.value) for w in at.warning)
+
+
+def test_the_adagrad_lesson_opens_why_it_moves_on_adagrad():
+    at = start()
+    at.sidebar.radio(key="preset_pick").set_value("adagrad_decay").run()
+    model = chart(at)
+    assert model["why"]["label"] == "AdaGrad" and at.query_params["why"] == "1"

@@ -32,7 +32,7 @@ function preload() {
     document.head.appendChild(script);
   });
   window.__optivizPlotly.catch(() => {});
-  for (const m of ["figures.js", "overlay.js", "data.js", "plotly_loader.js"]) {
+  for (const m of ["figures.js", "overlay.js", "why.js", "data.js", "plotly_loader.js"]) {
     const link = document.createElement("link");
     link.rel = "modulepreload";
     link.href = url("live_view/" + m);
@@ -72,12 +72,20 @@ def _component():
                                       isolate_styles=False)
 
 
+def _on_why(key: str):
+    """The "why it moves" panel opened, closed or turned to another run: before the script
+    runs (a callback), so this rerun already sends that run's record."""
+    value = (st.session_state.get(key) or {}).get("why")
+    st.session_state["why"] = value if isinstance(value, int) and value >= 0 else None
+
+
 def live_view(model: dict, *, key: str = "live_view", height: int = 520, on_change=None):
-    """Mount the live view; returns the component's result (.click, .view, .step,
+    """Mount the live view; returns the component's result (.click, .view, .step, .why,
     .need_surface)."""
     mount = _component()
     callback = on_change or (lambda: None)
-    return mount(key=key, data={**model, "height": height}, default={"view": model["view"],
-                                                                        "step": model["step"]},
+    return mount(key=key, data={**model, "height": height},
+                 default={"view": model["view"], "step": model["step"],
+                          "why": model.get("why_run")},
                  on_click_change=callback, on_view_change=callback, on_step_change=callback,
-                 on_need_surface_change=callback)
+                 on_need_surface_change=callback, on_why_change=lambda: _on_why(key))

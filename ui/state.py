@@ -86,6 +86,7 @@ def apply_preset(key: str):
     preset = presets.get_preset(key)
     load_scene(scenes.normalize_scene(preset.scene))
     st.session_state["lesson"] = key
+    st.session_state["why"] = preset.why       # a lesson about a run's state opens on it
     st.session_state["autoplay"] = True        # a lesson starts with its race playing
 
 

@@ -93,14 +93,19 @@ function lossAxis(model, domain, anchor, title) {
 
 function lrAxis(model, domain, anchor) {
   let lo = Infinity, hi = 0;
-  for (const r of model.runs) for (let i = 0; i < Math.min(r.lr.length, r.last); i++) {
-    const v = r.lr[i];
+  const series = model.runs.map((r) => [r.lr, Math.min(r.lr.length, r.last)]);
+  const why = model.why, eff = why && why.overlays.effective && model.runs[why.run]
+    ? why.arrays[why.overlays.effective.array] : null;
+  if (eff) series.push([eff.data.subarray(2), Math.min(2 * why.steps, 2 * model.runs[why.run].last)]);
+  for (const [values, n] of series) for (let i = 0; i < n; i++) {
+    const v = values[i];
     if (v > 0 && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
   }
   if (!(hi > 0)) { lo = 1e-3; hi = 1; }
   const a = Math.log10(lo), b = Math.log10(hi), pad = Math.max(0.15, 0.06 * (b - a));
   // Powers of ten only once the range spans a decade (Plotly's 2 and 5 labels clutter).
-  return {domain, anchor, type: "log", range: [a - pad, b + pad], title: {text: "learning rate"},
+  const title = eff ? "lr, effective (‐‐x ··y)" : "learning rate";
+  return {domain, anchor, type: "log", range: [a - pad, b + pad], title: {text: title},
           gridcolor: "#e5e7eb", exponentformat: "power", dtick: b - a + 2 * pad > 1.2 ? 1 : undefined};
 }
 

@@ -11,6 +11,7 @@ import { loadPlotly } from "./plotly_loader.js";
 import { decodeRun, fmt, lossY } from "./data.js";
 import * as figures from "./figures.js";
 import { Overlay } from "./overlay.js";
+import * as why from "./why.js";
 
 const PLAY_SECONDS = 8;                       // a whole race at 1x
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
@@ -46,6 +47,10 @@ class LiveView {
       bar.appendChild(b);
       return b;
     });
+    this.whyButton = button("Why it moves", () => this.toggleWhy(),
+                            "the optimizer's own state at the playhead: arrows, box and this step's numbers");
+    this.whyButton.classList.add("lv-why-toggle");
+    bar.appendChild(this.whyButton);
     this.copyButton = button("Copy link", () => this.copyLink());
     this.copyButton.classList.add("lv-copy");
     this.copyButton.title = "Copy this page's link: the scene, the view, the step and the lesson";
@@ -81,13 +86,16 @@ class LiveView {
     tl.append(this.toStart, this.back, this.playButton, this.fwd, this.toEnd, this.scrub,
               this.counter, speeds, aheadLabel);
     this.readout = el("div", "lv-readout");
-    this.root.append(bar, this.plot, tl, this.readout);
+    this.whyPanel = el("div", "lv-why");
+    this.whyPanel.setAttribute("data-testid", "why-panel");
+    this.root.append(bar, this.plot, tl, this.readout, this.whyPanel);
     this.root.addEventListener("keydown", (e) => this.onKey(e));
   }
 
   setCallbacks(setStateValue, setTriggerValue) {
     this.setStateValue = setStateValue;
     this.setTriggerValue = setTriggerValue;
+    this.whyButton.style.display = setStateValue ? "" : "none";   // offline (HTML export): no server
   }
 
   // ---- data from the server -------------------------------------------------------------
@@ -101,10 +109,14 @@ class LiveView {
       this.setTriggerValue && this.setTriggerValue("need_surface", data.surface.key);
       return;
     }
-    if (sameScene && this.height === data.height) return;   // a rerun that changes nothing here
+    const whyKey = data.why ? `${data.why.run}` : "";
+    if (sameScene && this.height === data.height && this.whyKey === whyKey) return;  // nothing new here
+    this.whyKey = whyKey;
+    this.whyPending = false;
     const first = !this.model;
     this.model = {...data, surfaceData: surfaces.get(data.surface.key),
-                  runs: data.runs.map(decodeRun)};
+                  runs: sameScene ? this.model.runs : data.runs.map(decodeRun),
+                  why: data.why ? why.decodeWhy(data.why) : null};
     this.height = data.height;
     this.plot.style.height = `${data.height || 520}px`;
     this.scrub.max = String(data.steps);
@@ -201,7 +213,83 @@ class LiveView {
     this.fillReadout();
   }
 
+  toggleWhy() {
+    if (!this.model || !this.setStateValue) return;
+    const on = !this.model.why;
+    this.whyPending = true;
+    this.whyButton.textContent = on ? "Why it moves …" : "Why it moves";
+    this.setStateValue("why", on ? (this.lastWhy ?? 0) : null);
+  }
+
+  pickWhy(i) {
+    if (!this.setStateValue || (this.model.why && this.model.why.run === i)) return;
+    this.whyPending = true;
+    this.setStateValue("why", i);
+  }
+
+  // The explained run at the playhead: which run, the step, what the marks mean, the rule with
+  // this step's numbers (all text set with textContent: labels come from the scene).
+  fillWhy() {
+    const w = this.model.why, runs = this.model.runs;
+    this.lastWhy = w.run;
+    const run = runs[w.run], j = why.stepAt(w, this.step);
+    const pick = el("div", "lv-why-pick");
+    pick.append(document.createTextNode("Explain: "));
+    runs.forEach((r, i) => {
+      const b = button(r.label, () => this.pickWhy(i), `explain ${r.label}`);
+      b.style.borderColor = r.color;
+      b.classList.toggle("lv-on", i === w.run);
+      if (i === w.run) { b.style.background = r.color; }
+      pick.appendChild(b);
+    });
+    const drawn = this.overlayState && this.overlayState[w.run] && this.overlayState[w.run].why;
+    const gone = run.diverged != null && j >= run.diverged;
+    const title = el("div", "lv-why-title");
+    title.textContent = gone ? `${run.label} diverged at step ${run.diverged}: nothing left to explain.`
+      : `${run.label}, step ${j}: from θ${sub(j - 1)} (the head at step ${j - 1}) to θ${sub(j)}`;
+    const key = el("div", "lv-why-key");
+    for (const m of why.MARKS) {
+      const entry = w.overlays[m.role];
+      if (!entry) continue;
+      const item = el("span", "lv-why-item"), line = el("span", "lv-why-line");
+      line.style.borderTopColor = m.color || run.color;
+      line.style.borderTopStyle = m.dash.length ? "dashed" : "solid";
+      item.append(line, document.createTextNode(m.text || entry.label));
+      key.appendChild(item);
+    }
+    if (w.overlays.effective && w.overlays.grad) {
+      const item = el("span", "lv-why-item"), box = el("span", "lv-why-box");
+      box.style.borderColor = why.BOX.color;
+      item.append(box, document.createTextNode(why.BOX.text));
+      key.appendChild(item);
+    }
+    const cut = drawn && drawn.marks.some((mk) => mk.cut);
+    if (drawn && (drawn.scale > 1 || cut)) {
+      const note = el("span", "lv-why-scale");
+      note.textContent = (drawn.scale > 1 ? `drawn ×${drawn.scale.toLocaleString("en")} to be seen` : "") +
+        (drawn.scale > 1 && cut ? "; " : "") + (cut ? "a broken arrow is longer than drawn" : "");
+      key.appendChild(note);
+    }
+    const rule = el("div", "lv-why-rule");
+    if (!gone) for (const text of why.fill(w, j)) {
+      const line = el("div", "lv-why-rule-line");
+      line.textContent = text;
+      rule.appendChild(line);
+    }
+    const hint = el("div", "lv-why-hint");
+    hint.textContent = "The lr pane adds this run's effective rate per coordinate (dashed: x, dotted: y). " +
+      "←/→ walk one step.";
+    this.whyPanel.replaceChildren(pick, title, key, rule, hint);
+  }
+
   fillReadout() {
+    const on = Boolean(this.model.why);
+    this.whyPanel.style.display = on ? "" : "none";
+    this.readout.style.display = on ? "none" : "";
+    this.whyButton.classList.toggle("lv-on", on);
+    if (!this.whyPending) this.whyButton.textContent = "Why it moves";
+    this.root.setAttribute("data-why", on ? String(this.model.why.run) : "");
+    if (on) { this.fillWhy(); return; }
     // The runs at the playhead: where each is, how far from the nearest minimum, and whether it
     // has reached one (loss within the scene's tolerance) or diverged by this step.
     const k = this.step, m = this.model, minima = m.surface.minima;
@@ -348,6 +436,10 @@ class LiveView {
     this.copyButton.textContent = "Link copied";
     setTimeout(() => { this.copyButton.textContent = "Copy link"; }, 1500);
   }
+}
+
+function sub(n) {
+  return String(n).split("").map((d) => "₀₁₂₃₄₅₆₇₈₉"[Number(d)]).join("");
 }
 
 function el(tag, cls) {

@@ -3,6 +3,8 @@
 // stays (axes, the surface image, minima, start, legend), so a frame costs a canvas redraw of
 // a few thousand points (~1-3 ms) instead of a Plotly restyle of every moving trace.
 
+import * as whyMarks from "./why.js";
+
 const AHEAD_ALPHA = 0.4;
 
 export class Overlay {
@@ -56,9 +58,38 @@ export class Overlay {
         for (const i of pane.runs) this.drawRun(ctx, f, pane.kind, pass, model.runs[i], k, ahead,
                                                 model, drawn[i]);
       }
+      const why = model.why;
+      if (why && pane.runs.includes(why.run) && model.runs[why.run]) {
+        if (pane.kind === "map") this.drawWhy(ctx, f, model, k, drawn[why.run]);
+        else if (pane.kind === "lr") this.drawEffective(ctx, f, model, k);
+      }
       ctx.restore();
     }
     return drawn;
+  }
+
+  // The explained run's step from its head: arrows and the effective-step box (why.js).
+  drawWhy(ctx, f, model, k, out) {
+    const why = model.why, run = model.runs[why.run], j = whyMarks.stepAt(why, k);
+    if (run.diverged != null && j >= run.diverged) { out.why = {step: j, marks: [], scale: 1}; return; }
+    const m = whyMarks.marks(why, j, run.color);
+    const scale = whyMarks.magnification(m, f);
+    out.why = {step: j, scale, marks: whyMarks.drawMarks(ctx, f, m, scale)};
+  }
+
+  // The explained run's effective per-coordinate rate over all steps, beside the lr it was given.
+  drawEffective(ctx, f, model, k) {
+    const why = model.why, run = model.runs[why.run];
+    if (!why.effective) why.effective = whyMarks.effectiveSeries(why);
+    if (!why.effective) return;
+    const n = Math.max(0, Math.min(k, run.last, why.steps) - 1);
+    const [ex, ey] = why.effective;
+    for (const [series, dash] of [[ex, [7, 4]], [ey, [2, 3]]]) {
+      ctx.save();
+      ctx.setLineDash(dash);
+      stairs(ctx, f, series, n, run.color);
+      ctx.restore();
+    }
   }
 
   drawRun(ctx, f, kind, pass, run, k, ahead, model, out) {
