@@ -9,6 +9,8 @@ Definitions, domains and published minima: optimizers.md section 4.
 """
 
 from .catalog import from_spec, get, names, parameters
+from .formula import CustomLandscape, FormulaError, from_formula
 from .landscape import Landscape, Param
 
-__all__ = ["Landscape", "Param", "from_spec", "get", "names", "parameters"]
+__all__ = ["Landscape", "Param", "from_spec", "get", "names", "parameters", "from_formula",
+           "FormulaError", "CustomLandscape"]

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from . import surfaces as s
+from .formula import custom
 from .landscape import Box, Landscape, Param, Point, newton_minima
 
 
@@ -320,7 +321,10 @@ def _check_params(name: str, entry: _Entry, given: dict) -> dict[str, float]:
 
 
 def get(name: str, **params) -> Landscape:
-    """The named surface with the given parameter values (defaults for the rest)."""
+    """The named surface with the given parameter values (defaults for the rest). "custom" is a
+    typed formula: get("custom", formula=..., xmin=..., ...), see landscapes.formula.custom."""
+    if isinstance(name, str) and name == "custom":
+        return custom(**params)
     entry = _entry(name)
     values = _check_params(name, entry, params)
     f, vg = entry.build(**values)
