@@ -75,6 +75,10 @@ def why_for(scene_json: str, index: int) -> dict:
 if "opt_uids" not in st.session_state:
     ss = st.session_state
     url_scene, url_warnings = url_state.params_to_scene(dict(st.query_params))
+    lesson_only = set(st.query_params) <= set(url_state.VIEW_KEYS)
+    if lesson_only and st.query_params.get("lesson") in presets.preset_keys():
+        # A lesson's short link (?lesson=key, as a teacher hands it out): its own scene.
+        url_scene = presets.get_preset(st.query_params["lesson"]).scene
     load_scene(url_scene)
     on_screen, view_warnings = url_state.params_to_view(dict(st.query_params), url_scene["steps"],
                                                         presets.preset_keys(),
@@ -82,6 +86,8 @@ if "opt_uids" not in st.session_state:
     ss["url_warnings"] = url_warnings + view_warnings
     ss["view"], ss["step"], ss["lesson"] = on_screen["view"], on_screen["step"], on_screen["lesson"]
     ss["why"] = on_screen["why"]
+    if lesson_only and ss["lesson"] and "why" not in st.query_params:
+        ss["why"] = presets.get_preset(ss["lesson"]).why
     ss["autoplay"] = on_screen["step"] is None        # a first visit sees the race run once
 
 
@@ -174,7 +180,8 @@ if changed_view or step_now != ss.get("step"):
     st.query_params.from_dict({**url_state.scene_to_params(scene), **url_state.view_to_params(
         ss["view"], ss["step"], scene["steps"], lesson, ss.get("why"))})
 
-about = presets.get_preset(lesson).lesson if lesson else f"{surface.title}: {surface.description}"
+about = (presets.get_preset(lesson).lesson if lesson         # a typed surface's title is user text
+         else f"{ui_text.literal(surface.title)}: {surface.description}")
 st.caption(f"{about} {scenes.comparison_caption(scene)}")        # our own text and numbers
 # The live view's readout is the summary at the playhead (the JSON export has it in full).
 export_panel(result, EXPORT_VIEWS.get(ss.get("view") or "race", "race"), ss.get("step"))

@@ -383,3 +383,10 @@ def test_the_adagrad_lesson_opens_why_it_moves_on_adagrad():
     at.sidebar.radio(key="preset_pick").set_value("adagrad_decay").run()
     model = chart(at)
     assert model["why"]["label"] == "AdaGrad" and at.query_params["why"] == "1"
+
+
+def test_a_lessons_short_link_opens_its_own_scene():
+    at = start({"lesson": "adagrad_decay"})
+    scene = json.loads(at.session_state["scene_json"])
+    assert scene == scenes.normalize_scene(presets.get_preset("adagrad_decay").scene)
+    assert chart(at)["why"]["label"] == "AdaGrad" and not at.warning

@@ -83,12 +83,23 @@ function legendEntry(run, i) {
           legendgroup: `r${i}`, hoverinfo: "skip", line: {color: run.color, width: 3}};
 }
 
+// Powers of ten only once a log axis spans a decade (Plotly's 2 and 5 labels clutter), and every
+// 2nd, 3rd, … power once a short pane would stack more than six labels.
+function decadeTick(decades) {
+  return decades > 1.2 ? Math.max(1, Math.ceil(decades / 6)) : undefined;
+}
+
+// Under a decade, a few plain labels (Plotly's log-axis minor labels pile up in a short pane).
+function fewTicks(decades) {
+  return decades > 1.2 ? undefined : 4;
+}
+
 function lossAxis(model, domain, anchor, title) {
   const a = model.loss_axis;
   const decades = a.log ? a.range[1] - a.range[0] : 0;
   return {domain, anchor, type: a.log ? "log" : "linear", range: a.range, title: {text: title || a.title},
           gridcolor: "#e5e7eb", zeroline: false, exponentformat: "power",
-          dtick: decades > 1.2 ? 1 : undefined};
+          dtick: decadeTick(decades), nticks: a.log ? fewTicks(decades) : undefined};
 }
 
 function lrAxis(model, domain, anchor) {
@@ -106,7 +117,8 @@ function lrAxis(model, domain, anchor) {
   // Powers of ten only once the range spans a decade (Plotly's 2 and 5 labels clutter).
   const title = eff ? "lr, effective (‐‐x ··y)" : "learning rate";
   return {domain, anchor, type: "log", range: [a - pad, b + pad], title: {text: title},
-          gridcolor: "#e5e7eb", exponentformat: "power", dtick: b - a + 2 * pad > 1.2 ? 1 : undefined};
+          gridcolor: "#e5e7eb", exponentformat: "power", dtick: decadeTick(b - a + 2 * pad),
+          nticks: fewTicks(b - a + 2 * pad)};
 }
 
 function stepAxis(model, domain, anchor, title) {

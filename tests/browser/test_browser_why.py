@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import optim_core
+from optiviz import presets, why
 from optiviz import scene as scenes
-from optiviz import why
 
 from test_browser import VIEW, focus_view, open_app, query, seek
 
@@ -93,5 +93,26 @@ def test_the_rmsprop_lesson_explains_its_first_step(browser, app_server, screens
         np.testing.assert_allclose(np.abs(taken["d"]), [0.5, 0.5], rtol=1e-5)
         assert query(page).get("why") == "1"
         page.screenshot(path=str(screenshots / "why_rmsprop_first_step.png"))
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("key", presets.preset_keys())
+def test_every_lesson_opens_drawn_at_the_projectors_size(browser, app_server, screenshots, key):
+    """Each lesson's link opens on its scene, plays to the end and draws every run; the
+    screenshot (1280x720) is what a class sees (looked at by hand, not compared)."""
+    page = open_app(browser, app_server, query=f"?lesson={key}", wait_idle=False)
+    try:
+        focus_view(page)                          # to the end at once (no 8 s of play)
+        page.keyboard.press("End")
+        page.wait_for_selector(f"{VIEW}[data-playing='0']", timeout=30_000)
+        page.wait_for_timeout(300)
+        preset = presets.get_preset(key)
+        assert page.get_by_text(preset.title).count() >= 1
+        drawn = page.evaluate("() => window.__liveView.snapshot().map((r) => r.points || 0)")
+        assert len(drawn) == len(preset.scene["optimizers"]) and all(n >= 1 for n in drawn)
+        if preset.why is not None:
+            page.wait_for_selector(f"{VIEW}[data-why='{preset.why}']", timeout=30_000)
+        page.screenshot(path=str(screenshots / f"lesson_{key}.png"))
     finally:
         page.context.close()
