@@ -3,6 +3,7 @@
     python -m optiviz export --config scene.json --format gif --out race.gif
     python -m optiviz export --optimizer adam:lr=0.05 --optimizer sgd:lr=0.001 --out race.png
     python -m optiviz export --help
+    python -m optiviz map basin|hyper|ensemble ... (the maps: optiviz.map_cli)
 
 Without --config (or --preset) the app's default scene is used; the scene flags (--surface,
 --start, --steps, --optimizer, ...) change it. The format comes from --format, else from the
@@ -108,6 +109,11 @@ def _optimizer(text: str) -> dict:
 # Arguments
 
 
+# More subcommands, registered by their own modules when imported (optiviz.__main__ imports
+# them), so this module imports none of them: name -> (add_parser(subparsers), run(args)).
+COMMANDS: dict = {}
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import export as ex
 
@@ -129,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
                "  python -m optiviz export --config scene.json --view panels --out panels.png\n"
                "  python -m optiviz export --surface himmelblau --optimizer adam:lr=0.1 "
                "--optimizer momentum:lr=0.01,momentum=0.9 --frames 60 --out race.mp4\n"
+               "  python -m optiviz export --surface custom --formula "
+               "'sin(x)*cos(y) + 0.1*(x^2 + y^2)' --window -3 3 -3 3 --out race.png\n"
                "  python -m optiviz export --preset "
                "<name> --format config --out scene.json")
     io_ = p.add_argument_group("what to write")
@@ -164,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--preset", metavar="NAME", help="start from one of the app's presets")
     sc.add_argument("--surface", metavar="NAME[:k=v,...]",
                     help="the surface and its parameters, e.g. rosenbrock:a=1,b=100")
+    sc.add_argument("--formula", metavar="F",
+                    help="a typed surface f(x, y), e.g. 'sin(x)*cos(y) + 0.1*(x^2 + y^2)' "
+                         "(the surface becomes custom; checked, never run as code)")
+    sc.add_argument("--window", nargs=4, type=float, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
+                    help="the typed surface's plot window (default -5 5 -5 5)")
     sc.add_argument("--start", nargs=2, type=float, metavar=("X", "Y"),
                     help="start point (default: the surface's own when --surface changes)")
     sc.add_argument("--steps", type=int, metavar="N", help="number of steps")
@@ -179,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "e.g. cosine or step:step_size=100,gamma=0.5")
     sc.add_argument("--shared-lr", metavar="LR",
                     help="one learning rate for every optimizer (none: each its own)")
+    for add_parser, _ in COMMANDS.values():    # e.g. optiviz.map_cli: python -m optiviz map ...
+        add_parser(sub)
     return parser
 
 
@@ -232,6 +247,15 @@ def scene_from_args(args) -> dict:
         scene["surface"] = {"name": name, **params}
         if args.start is None:
             scene.pop("start", None)              # the new surface's own start
+    formula, window = getattr(args, "formula", None), getattr(args, "window", None)
+    if formula is not None or window is not None:
+        scene["surface"] = _typed_surface(scene.get("surface"), args.surface is not None,
+                                          formula, window)
+        if args.start is None:
+            scene.pop("start", None)
+    elif isinstance(scene.get("surface"), dict) and scene["surface"].get("name") == "custom" \
+            and "formula" not in scene["surface"]:
+        raise UsageError("--surface custom needs --formula, e.g. --formula 'x^2 + 3*y^2'")
     if args.start is not None:
         scene["start"] = list(args.start)
     for key in ("steps", "noise", "seed", "tolerance"):
@@ -255,6 +279,27 @@ def scene_from_args(args) -> dict:
         return sc.normalize_scene(scene)
     except (ValueError, TypeError) as err:
         raise UsageError(f"invalid scene: {' '.join(str(err).split())}") from None
+
+
+def _typed_surface(current, named: bool, formula, window) -> dict:
+    """The scene's surface after --formula / --window: a typed one (custom). They change the
+    typed surface of --surface custom or of the config, or make one from --formula."""
+    from landscapes.formula import CUSTOM
+
+    surface = current if isinstance(current, dict) else {"name": current}
+    if surface.get("name") != CUSTOM:
+        if named:
+            raise UsageError(f"--formula and --window are for --surface custom, not "
+                             f"{surface.get('name')!r:.40}")
+        if formula is None:
+            raise UsageError("--window is the window of a typed surface: give --formula too")
+        surface = {"name": CUSTOM}
+    surface = dict(surface)
+    if formula is not None:
+        surface["formula"] = formula
+    if window is not None:
+        surface.update(zip(("xmin", "xmax", "ymin", "ymax"), window))
+    return surface
 
 
 def _format(args) -> str:
@@ -418,6 +463,8 @@ def main(argv=None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        if args.command in COMMANDS:
+            return COMMANDS[args.command][1](args)
         if args.command != "export":
             parser.print_help(sys.stderr)
             return 2

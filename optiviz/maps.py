@@ -79,10 +79,11 @@ def _public(settings) -> dict:
 
 
 def _run(surf, settings, x0, steps, *, tolerance, target=None, noise_index=None, chunk=None,
-         progress=None, workers=1, lr=None, extra=None):
+         progress=None, workers=1, lr=None, extra=None, runner=None):
     hyper = dict(settings["hyperparameters"])
     hyper.update(extra or {})
-    return optim_core.run_final(
+    run_final = optim_core.run_final if runner is None else runner
+    return run_final(
         surf, settings["optimizer"], x0, steps,
         lr=settings["lr"] if lr is None else lr, schedule=settings["schedule"],
         noise=settings["noise"], seed=settings["seed"], tolerance=tolerance, target=target,
@@ -170,7 +171,7 @@ def _nearest(surf, xy):
 
 def basin_map(surface, optimizer, n=128, steps=500, *, tolerance=DEFAULT_TOLERANCE, radius=None,
               bounds=None, noise=None, seed=None, independent_noise=False, chunk=None,
-              progress=None, workers=1) -> BasinMap:
+              progress=None, workers=1, runner=None) -> BasinMap:
     """Run `optimizer` from every cell centre of an n x n grid over the surface's window.
 
     optimizer: a name or a scene-style entry {"optimizer", "lr", "schedule", "hyperparameters",
@@ -181,6 +182,8 @@ def basin_map(surface, optimizer, n=128, steps=500, *, tolerance=DEFAULT_TOLERAN
     ending at a minimum above the surface's f_min are run again for it (same runs, same bits),
     so this costs up to twice the steps on surfaces whose minima differ in height.
     progress(done, total) / cancelling and chunk/workers: as optim_core.run_final.
+    runner: a stand-in for optim_core.run_final with its signature and results, e.g.
+    optiviz.dask_maps.DaskRunner() to run the chunks on a Dask cluster (the same bits).
     """
     surf = _surface(surface)
     settings = _override(_settings(optimizer), noise, seed)
@@ -206,7 +209,7 @@ def basin_map(surface, optimizer, n=128, steps=500, *, tolerance=DEFAULT_TOLERAN
         return None if progress is None else progress(done, total)
 
     res = _run(surf, settings, starts, steps, tolerance=tolerance, noise_index=index,
-               chunk=chunk, progress=first_pass, workers=workers)
+               chunk=chunk, progress=first_pass, workers=workers, runner=runner)
     near, dist = _nearest(surf, res.xy_final)
     diverged = res.diverged_at >= 0
     minimum = np.where(diverged, DIVERGED,
@@ -225,7 +228,7 @@ def basin_map(surface, optimizer, n=128, steps=500, *, tolerance=DEFAULT_TOLERAN
         second = _run(surf, settings, starts[again], steps, tolerance=tolerance,
                       target=values[minimum[again]],
                       noise_index=again if independent_noise else 0, chunk=chunk,
-                      progress=second_pass, workers=workers)
+                      progress=second_pass, workers=workers, runner=runner)
         reached[again] = second.reached_at
     elif progress is not None and total > cells:
         progress(total, total)
@@ -363,14 +366,14 @@ def _axis(spec, param, values, what):
 
 def hyper_map(surface, optimizer, param_x, values_x, param_y, values_y, start=None, steps=500,
               *, tolerance=DEFAULT_TOLERANCE, noise=None, seed=None, independent_noise=False,
-              chunk=None, progress=None, workers=1) -> HyperMap:
+              chunk=None, progress=None, workers=1, runner=None) -> HyperMap:
     """Run `optimizer` from one start over the grid values_x x values_y of two settings.
 
     optimizer: a name or a scene-style entry (its other settings stay fixed). param_x/param_y:
     "lr" or numeric hyperparameters of it. values_x/values_y: the values (any numbers the
     optimizer accepts), or a count for axis_values' default range and scale. start: default
     the surface's start. steps_to_tolerance counts to the surface's f_min (the global minimum).
-    progress / cancelling and chunk/workers: as optim_core.run_final.
+    progress / cancelling and chunk/workers: as optim_core.run_final. runner: as basin_map.
     """
     surf = _surface(surface)
     settings = _override(_settings(optimizer), noise, seed)
@@ -400,7 +403,7 @@ def hyper_map(surface, optimizer, param_x, values_x, param_y, values_y, start=No
             extra[param] = col
     res = _run(surf, settings, start, steps, tolerance=tolerance,
                noise_index=_noise_index(independent_noise), chunk=chunk,
-               progress=progress, workers=workers, lr=lr, extra=extra)
+               progress=progress, workers=workers, lr=lr, extra=extra, runner=runner)
     fixed = dict(settings)
     fixed["hyperparameters"] = {k: v for k, v in settings["hyperparameters"].items()
                                 if k not in (param_x, param_y)}
