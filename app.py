@@ -18,14 +18,14 @@ import streamlit as st
 
 _RUN_STARTED = time.perf_counter()
 
-from optiviz import explain, export, live, presets, url_state
+from optiviz import explain, export, live, map_view, presets, url_state
 from optiviz import scene as scenes
 from ui import text as ui_text
 from ui.controls import lazy_panel
 from ui.export_panel import export_panel
 from ui.live_view import live_view
 from ui.sidebar import scene_from_state, sidebar
-from ui.state import keep_values, load_scene, on_upload
+from ui.state import keep_values, load_map_cell, load_scene, on_upload
 
 st.set_page_config(page_title="Optimizer race", page_icon="🏁", layout="wide",
                    initial_sidebar_state="expanded")
@@ -68,6 +68,12 @@ def why_for(scene_json: str, index: int) -> dict:
     own cache entries; positions are bit-identical), only while the panel is open."""
     recorded = scenes.compute_scene(json.loads(scene_json), cache=run_cache(), record_state=True)
     return live.why_model(recorded, index)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def map_for(scene_json: str, kind: str) -> dict:
+    """A map of the scene (optiviz.map_view): hundreds to thousands of runs, once per process."""
+    return map_view.map_model(compute(scene_json), kind)
 
 
 # ---- first run: the URL, else the default scene ------------------------------------------
@@ -153,6 +159,10 @@ if ss.get("why") is not None and not 0 <= ss["why"] < len(result.runs):
 model["why_run"] = ss.get("why")
 if ss.get("why") is not None:                    # the panel is open: that run's state
     model["why"] = why_for(scene_json, ss["why"])
+model["map_kind"] = ss.get("map")
+if ss.get("map") in map_view.KINDS:              # the Maps view is showing one
+    with st.spinner("Computing the map …"):
+        model["map"] = map_for(scene_json, ss["map"])
 view_state = live_view(model, key="live_view", height=FIGURE_HEIGHT - 60 if lesson else FIGURE_HEIGHT)
 ss["sent_surface"] = live.surface_key(scene)
 if view_state.need_surface:                  # the browser lost it: send it again
@@ -165,6 +175,11 @@ if view_state.click and isinstance(view_state.click, dict):
         ss["pending_start"] = (round(min(max(float(x), x0), x1), 3),
                                round(min(max(float(y), y0), y1), 3))
         st.rerun()
+if view_state.hyper and isinstance(view_state.hyper, dict):     # a settings-map cell clicked
+    if load_map_cell(result, view_state.hyper):
+        ss["map"] = None
+        ss["view"] = "race"
+        st.rerun()
 # The controls, drawn after the live view; they show the scene it was built from.
 drawn_scene = sidebar()
 ss["read_equals_drawn"] = drawn_scene == raw_scene        # checked by tests/test_app.py
@@ -172,10 +187,11 @@ if not ss["read_equals_drawn"] and not ss.pop("redrawn", False):
     ss["redrawn"] = True                         # never expected: show what the widgets hold
     st.rerun()
 
-changed_view = view_state.view in EXPORT_VIEWS and view_state.view != ss.get("view")
+VIEWS = (*EXPORT_VIEWS, "maps")
+changed_view = view_state.view in VIEWS and view_state.view != ss.get("view")
 step_now = view_state.step if isinstance(view_state.step, int) else None
 if changed_view or step_now != ss.get("step"):
-    ss["view"] = view_state.view if view_state.view in EXPORT_VIEWS else ss.get("view", "race")
+    ss["view"] = view_state.view if view_state.view in VIEWS else ss.get("view", "race")
     ss["step"] = step_now if step_now is None or 0 <= step_now <= scene["steps"] else None
     st.query_params.from_dict({**url_state.scene_to_params(scene), **url_state.view_to_params(
         ss["view"], ss["step"], scene["steps"], lesson, ss.get("why"))})

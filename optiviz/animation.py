@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import html
 import io
 import logging
 import math
@@ -783,7 +784,7 @@ class Animation:
 def _strip_tags(text: str) -> tuple[str, bool]:
     bold = "<b>" in text
     text = re.sub(r"<br\s*/?>", " ", text)
-    return re.sub(r"<[^>]+>", "", text), bold
+    return html.unescape(re.sub(r"<[^>]+>", "", text)), bold      # plotly's entities too
 
 
 def _nice_ticks(r0: float, r1: float, log: bool, target: int = 6) -> list[float]:

@@ -27,6 +27,7 @@ tests re-validate every kind). Nothing here imports Streamlit or changes plotly'
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -164,10 +165,16 @@ def _caption_annotation(text: str, margin_bottom: int) -> dict:
                 font=dict(size=13, color="#52606d"))
 
 
+def _plain(text: str) -> str:
+    """Text (a typed surface's title is the user's formula) as plotly's HTML-like markup shows
+    it: never a tag or an entity."""
+    return html.escape(str(text), quote=False)
+
+
 def _title(record, surface, n: int) -> dict:
     steps = record.scene["steps"]
     runs = "1 optimizer" if n == 1 else f"{n} optimizers"
-    return dict(text=f"<b>{surface.title}</b>: {runs}, {steps} steps", x=0.01, xanchor="left",
+    return dict(text=f"<b>{_plain(surface.title)}</b>: {runs}, {steps} steps", x=0.01, xanchor="left",
                 y=0.985, yanchor="top", font=dict(size=20),
                 subtitle=dict(text=surface.description, font=dict(size=13, color="#52606d")))
 
@@ -714,7 +721,7 @@ def surface3d_figure(result, *, step=None, frames=0, template="plotly_white", wi
 
     data = [dict(type="surface", x=_f32(xs), y=_f32(ys), z=_f32(z), surfacecolor=_f32(scale.color(f)),
                  cmin=-0.3, cmax=1.0, colorscale=colorscale(), showscale=False, opacity=1.0,
-                 name=surface.title, hoverinfo="skip",
+                 name=_plain(surface.title), hoverinfo="skip",
                  lighting=dict(ambient=0.75, diffuse=0.5, specular=0.05, roughness=0.9),
                  contours=dict(z=dict(show=True, color="rgba(255,255,255,0.35)", width=1,
                                       start=z_lo, end=z_hi, size=(z_hi - z_lo) / LEVELS)))]
@@ -803,7 +810,7 @@ def curves_figure(result, *, step=None, frames=0, template="plotly_white", width
     margin_b = (118 if fsteps else 60) + (24 if caption_text else 0)
     layout = _base_layout(template, width, height, 440)
     layout.update(
-        title=dict(text=f"<b>{surface.title}</b>: loss and learning rate", x=0.01, xanchor="left",
+        title=dict(text=f"<b>{_plain(surface.title)}</b>: loss and learning rate", x=0.01, xanchor="left",
                    y=0.97, yanchor="top", font=dict(size=18)),
         margin=dict(l=70, r=24, t=90, b=margin_b),
         legend=dict(orientation="h", x=0.0, y=1.02, yanchor="bottom", font=dict(size=FONT_SIZE)))

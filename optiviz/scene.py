@@ -4,6 +4,8 @@ A scene travels everywhere (cache key, share link, export file, preset, command 
 
     {"version": 1,
      "surface": {"name": "rosenbrock", "a": 1.0, "b": 100.0},
+               # or a typed surface: {"name": "custom", "formula": "sin(x)*cos(y)",
+               #                      "xmin": -3.0, "xmax": 3.0, "ymin": -3.0, "ymax": 3.0}
      "start": [-1.5, 2.0], "steps": 500, "noise": 0.0, "seed": 0,
      "shared_lr": null,                  # a number: every optimizer uses it (fair comparison)
      "schedule": null,                   # applies to every optimizer without its own
@@ -28,6 +30,7 @@ import numpy as np
 
 import landscapes
 import optim_core
+from landscapes.formula import CUSTOM, WINDOW_PARAMS
 from optim_core import OPTIMIZERS, SCHEDULE_PARAMS
 
 VERSION = 1
@@ -61,6 +64,8 @@ RANGES = {
     "seed": Range(0, optim_core.runner.MAX_SEED, integer=True, label="random seed"),
     "tolerance": Range(1e-12, 1e6, label="“reached” tolerance"),
     "shared_lr": Range(1e-8, 1e3, label="shared lr"),
+    # the plot window of a typed surface (surface "custom"), as landscapes.formula checks it
+    **{f"surface.{key}": Range(p.min, p.max, label=p.label) for key, p in WINDOW_PARAMS.items()},
 }
 
 # Learning rates that make each optimizer visibly move on the demo surfaces in a few hundred
@@ -223,6 +228,20 @@ def default_entry(optimizer: str) -> dict:
     return _entry(0, {"optimizer": optimizer})
 
 
+def _surface(spec):
+    """The scene's surface; a typed one's refusal names its field (surface.formula, or the
+    window) and keeps the column of the offending character (FormulaError.column)."""
+    custom = (isinstance(spec, dict) and spec.get("name") == CUSTOM) or spec == CUSTOM
+    try:
+        return landscapes.from_spec(spec)
+    except landscapes.FormulaError as err:
+        raise landscapes.FormulaError(f"surface.formula: {err}", err.column) from None
+    except ValueError as err:
+        if custom:
+            raise ValueError(f"surface: {err}") from None
+        raise
+
+
 def normalize_scene(scene) -> dict:
     """Validate a scene (a dict or its JSON text) and return it with every default filled in.
 
@@ -244,7 +263,7 @@ def normalize_scene(scene) -> dict:
     if scene.get("version", VERSION) != VERSION:
         raise ValueError(f"version must be {VERSION}, got {scene.get('version')!r:.20}")
     base = DEFAULT_SCENE
-    surface = landscapes.from_spec(scene.get("surface", base["surface"]))
+    surface = _surface(scene.get("surface", base["surface"]))
     (x0, x1), (y0, y1) = surface.bounds
     start = scene.get("start", list(surface.start))
     if not isinstance(start, (list, tuple)) or len(start) != 2:
@@ -261,8 +280,12 @@ def normalize_scene(scene) -> dict:
     if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_OPTIMIZERS:
         raise ValueError(f"optimizers must be a list of 1 to {MAX_OPTIMIZERS} entries, "
                          f"got {entries!r:.60}")
+    params = dict(surface.params)
+    if surface.name == CUSTOM:      # a typed surface's own start is the scene's start: said once
+        params.pop("start_x", None)
+        params.pop("start_y", None)
     normalized = {
-        "version": VERSION, "surface": {"name": surface.name, **surface.params},
+        "version": VERSION, "surface": {"name": surface.name, **params},
         "start": start, "steps": steps, "noise": noise, "seed": seed, "shared_lr": shared_lr,
         "schedule": scene.get("schedule"), "tolerance": tolerance,
         "optimizers": [_entry(i, e) for i, e in enumerate(entries)],

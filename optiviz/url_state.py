@@ -10,6 +10,8 @@ link stays readable after copy and paste; `~` separates the parts of a value:
 
     surface=himmelblau                 the surface; parameters that differ from their defaults
     surface=elongated_quadratic~condition_number~100.0~angle~45.0       follow as name~value pairs
+    surface=custom~xmin~-3.0~xmax~3.0  a typed surface: its window as name~value pairs, and
+    formula=sin(x)*cos(y)              its formula as typed (the one value the URL escapes)
     start=-1.5~2.0      steps=500      noise=0.5      seed=3      tol=1e-06      lr=0.01 (shared lr)
     schedule=cosine                    a schedule by name (the scene-wide one)
     schedule=name~step~step_size~100~gamma~0.5                            or as name~value pairs
@@ -19,6 +21,8 @@ link stays readable after copy and paste; `~` separates the parts of a value:
 
 Values: numbers exactly as Python's repr writes them (so every float comes back bit for bit, "1"
 is an int and "1.0" a float), true/false, null, or a name. Omitted keys take their defaults.
+A formula is text: it reaches landscapes.formula's allowlist check (via normalize_scene) and
+nothing else; one that is refused is named in a warning and the link's surface is not used.
 
 Compact form: `s=` holds the scene's JSON, zlib-compressed, in URL-safe base64 without padding.
 scene_to_params falls back to it when the readable form would be long (> READABLE_MAX_CHARS) or
@@ -45,6 +49,7 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 import landscapes
+from landscapes.formula import CUSTOM, MAX_LENGTH as MAX_FORMULA_CHARS, WINDOW_PARAMS
 from optim_core import OPTIMIZERS
 from optiviz.scene import (DEFAULT_SCENE, ENTRY_KEYS, MAX_OPTIMIZERS, MAX_SCENE_BYTES, SCENE_KEYS,
                            default_scene, normalize_scene, scene_to_json)
@@ -61,7 +66,7 @@ _SEP = "~"
 _SCALARS = {"steps": "steps", "noise": "noise", "seed": "seed", "tol": "tolerance",
             "lr": "shared_lr"}
 _OPT_KEY = re.compile(r"o(\d{1,3})\Z")
-OWN_KEYS = frozenset({"s", "surface", "start", "schedule", *_SCALARS}
+OWN_KEYS = frozenset({"s", "surface", "formula", "start", "schedule", *_SCALARS}
                      | {f"o{i}" for i in range(1, MAX_OPTIMIZERS + 1)})
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -89,6 +94,24 @@ def _clip(message: str, limit: int = 240) -> str:
 def _same(a, b) -> bool:
     """Equal as JSON: 1 and 1.0, or True and 1, count as different."""
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _surface_defaults(name: str) -> dict[str, float]:
+    """A surface's parameter defaults (a typed surface's: its window's)."""
+    params = WINDOW_PARAMS if name == CUSTOM else landscapes.parameters(name)
+    return {k: float(p.default) for k, p in params.items()}
+
+
+def _split_surface(surface: dict) -> tuple[str, str | None, dict]:
+    """A normalized surface entry -> (name, its formula or None, parameters differing from
+    their defaults): what the readable form writes."""
+    surface = dict(surface)
+    name = surface.pop("name")
+    formula = surface.pop("formula", None) if name == CUSTOM else None
+    defaults = _surface_defaults(name)
+    changed = {k: v for k, v in surface.items() if not (k in defaults and v == defaults[k]
+                                                        and type(v) is float)}
+    return name, formula, changed
 
 
 # ---- writing ---------------------------------------------------------------------------------------
@@ -134,11 +157,7 @@ def _schedule_tokens(schedule) -> list[str]:
 
 def _readable(scene: dict) -> dict[str, str]:
     """The readable parameters of a normalized scene (defaults left out); _Bad if impossible."""
-    surface = dict(scene["surface"])
-    name = surface.pop("name")
-    defaults = {k: float(p.default) for k, p in landscapes.parameters(name).items()}
-    changed = {k: v for k, v in surface.items() if not (k in defaults and v == defaults[k]
-                                                        and type(v) is float)}
+    name, formula, changed = _split_surface(scene["surface"])
     params = {"surface": _SEP.join([_token(name)] + _pairs(changed)),
               "start": _SEP.join(_token(v) for v in scene["start"]),
               "steps": _token(scene["steps"])}
@@ -153,6 +172,10 @@ def _readable(scene: dict) -> dict[str, str]:
         if entry["schedule"] is not None:
             tokens += ["schedule"] + _schedule_tokens(entry["schedule"])
         params[f"o{i}"] = _SEP.join(tokens)
+    if formula is not None:
+        if not isinstance(formula, str) or len(formula) > MAX_FORMULA_CHARS:
+            raise _Bad("formula has no readable form")
+        params["formula"] = formula
     return params
 
 
@@ -187,12 +210,10 @@ def scene_to_query(scene) -> str:
 def _intent(scene: dict) -> dict:
     """What the readable form of a normalized scene says: the raw scene it parses back to."""
     out = {}
-    surface = dict(scene["surface"])
-    name = surface.pop("name")
-    defaults = {k: float(p.default) for k, p in landscapes.parameters(name).items()}
-    out["surface"] = {"name": name, **{k: v for k, v in surface.items()
-                                       if not (k in defaults and v == defaults[k]
-                                               and type(v) is float)}}
+    name, formula, changed = _split_surface(scene["surface"])
+    out["surface"] = {"name": name, **changed}
+    if formula is not None:
+        out["surface"]["formula"] = formula
     out["start"] = list(scene["start"])
     out["steps"] = scene["steps"]
     for key, field in _SCALARS.items():
@@ -283,9 +304,12 @@ def _raw_from_readable(params: Mapping, warnings: list[str]) -> dict:
     """The readable keys -> a raw (unvalidated) scene; unreadable keys are warned about and skipped."""
     raw: dict = {}
     entries: dict[int, dict] = {}
+    formula = None
     for key, text in params.items():
         try:
-            if key == "surface":
+            if key == "formula":
+                formula = text          # text, checked by landscapes.formula (normalize_scene)
+            elif key == "surface":
                 tokens = text.split(_SEP)
                 raw["surface"] = {"name": _name(tokens[0]), **_pairs_from(tokens[1:], "the surface")}
             elif key == "start":
@@ -306,7 +330,22 @@ def _raw_from_readable(params: Mapping, warnings: list[str]) -> dict:
             warnings.append(f"Ignored {key}={_show(text, 40)} from the link: {err}.")
     if entries:
         raw["optimizers"] = [entries[i] for i in sorted(entries)]
+    if formula is not None:
+        _attach_formula(raw, formula, warnings)
     return raw
+
+
+def _attach_formula(raw: dict, formula: str, warnings: list[str]) -> None:
+    """formula=... goes into the raw scene's surface: a typed one (custom), made if absent."""
+    surface = raw.get("surface", {"name": CUSTOM})
+    if isinstance(surface, str):
+        surface = {"name": surface}
+    if isinstance(surface, dict) and surface.get("name") == CUSTOM:
+        raw["surface"] = {**surface, "formula": formula}
+    else:
+        name = surface.get("name") if isinstance(surface, dict) else surface
+        warnings.append(f"Ignored formula={_show(formula, 40)} from the link: the surface "
+                        f"{_show(name, 40)!r} is not a typed one (custom).")
 
 
 # ---- reading: the compact form -> a raw scene -------------------------------------------------------
@@ -471,13 +510,19 @@ def _salvage(raw: dict, warnings: list[str]) -> dict:
         probe = {k: v for k, v in base.items() if k != "start"}   # start: the surface's own
         fixed, problem = _check({**probe, "surface": surface})
         if fixed is None and isinstance(surface, dict) and isinstance(surface.get("name"), str):
-            fixed, _ = _check({**probe, "surface": {"name": surface["name"]}})
+            plain = {"name": surface["name"]}
+            if surface["name"] == CUSTOM and "formula" in surface:    # the formula, no window
+                plain["formula"] = surface["formula"]
+            fixed, _ = _check({**probe, "surface": plain})
             if fixed is not None:
                 warnings.append(f"Ignored the surface parameters from the link ({problem}); "
                                 f"using the defaults of {surface['name']!r}.")
         if fixed is None:
-            warnings.append(f"Ignored the surface from the link ({problem}); using "
-                            f"{base['surface']['name']!r}.")
+            typed = (isinstance(surface, dict) and surface.get("name") == CUSTOM
+                     and isinstance(surface.get("formula"), str))
+            what = f"the surface from the link: formula={_show(surface['formula'], 60)}" \
+                if typed else "the surface from the link"
+            warnings.append(f"Ignored {what} ({problem}); using {base['surface']['name']!r}.")
         else:
             base = fixed
     for field in ("start", "steps", "noise", "seed", "tolerance", "shared_lr", "schedule"):
@@ -573,8 +618,11 @@ def _params_to_scene(params, warnings: list[str]) -> dict:
         except _Bad as err:
             warnings.append(f"Ignored the compact scene s=... from the link: {err}.")
             raw = {}
+    formula = own.pop("formula", None)       # goes into the surface, the compact one's too
     readable = _raw_from_readable(own, warnings)
     raw.update(readable)
+    if formula is not None:
+        _attach_formula(raw, formula, warnings)
     if not raw:
         if warnings:
             warnings.append("Nothing in the link could be used; showing the default scene.")
@@ -585,7 +633,7 @@ def _params_to_scene(params, warnings: list[str]) -> dict:
 # ---- what is on screen besides the scene: the view, the step, the lesson ---------------------------
 
 VIEW_KEYS = ("view", "step", "lesson", "why")
-VIEWS = ("race", "side", "3d", "curves")
+VIEWS = ("race", "side", "3d", "curves", "maps")
 
 
 def view_to_params(view: str | None, step: int | None, steps: int, lesson: str | None,

@@ -390,3 +390,15 @@ def test_a_lessons_short_link_opens_its_own_scene():
     scene = json.loads(at.session_state["scene_json"])
     assert scene == scenes.normalize_scene(presets.get_preset("adagrad_decay").scene)
     assert chart(at)["why"]["label"] == "AdaGrad" and not at.warning
+
+
+def test_the_maps_view_gets_the_map_it_asks_for_and_only_then():
+    at = start()
+    assert "map" not in chart(at)
+    at.session_state["map"] = "basin"           # what the live view's Maps button sets
+    at.run()
+    model = chart(at)["map"]
+    assert model["kind"] == "basin" and len(model["runs"]) == len(chart(at)["runs"])
+    at.session_state["map"] = None
+    at.run()
+    assert "map" not in chart(at)

@@ -447,9 +447,15 @@ def test_gradient_matches_central_differences_for_generated_formulas(text):
         reject()   # e.g. (0.5)^-2^... constants beyond the caps: refusals are tested above
     xy = _points(ls.bounds, n=30, seed=len(text))
     g, fd, f = ls.grad(xy), _fd5(ls, xy), ls.f(xy)
-    ok = np.isfinite(g).all(axis=1) & np.isfinite(fd).all(axis=1) & np.isfinite(f)
-    scale = 1.0 + np.abs(g[ok]) + np.abs(f[ok])[:, None]
-    assert np.all(np.abs(g[ok] - fd[ok]) <= 1e-6 * scale), text
+    # Differences are only a reference where they have converged: near a pole such as x^-2 at
+    # x ≈ 0, f oscillates faster than h resolves, and the differences at h and h/2 disagree.
+    fd_half = _fd5(ls, xy, h=5e-5)
+    ok = np.isfinite(g).all(axis=1) & np.isfinite(fd).all(axis=1) & np.isfinite(f) \
+        & np.isfinite(fd_half).all(axis=1)
+    scale = 1.0 + np.abs(g) + np.abs(f)[:, None]
+    ok &= np.all(np.abs(fd - fd_half) <= 1e-7 * scale, axis=1)
+    assert ok.sum() >= len(xy) // 2 or not np.isfinite(f).any(), text   # most points still count
+    assert np.all(np.abs(g[ok] - fd[ok]) <= 1e-6 * scale[ok]), text
 
 
 @pytest.mark.parametrize("text", ["abs(x^y)", "abs(sqrt(x))*y", "abs(sin(x)^y + 1)",

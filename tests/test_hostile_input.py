@@ -119,7 +119,7 @@ TOKENS = st.one_of(NAMES, NUMBERS.map(lambda v: repr(v)), st.sampled_from(PAYLOA
                    st.text(max_size=12))
 VALUES = st.lists(TOKENS, min_size=1, max_size=8).map("~".join)
 KEYS = st.sampled_from(["surface", "start", "steps", "noise", "seed", "tol", "lr", "schedule",
-                        "s", "view", "junk", *[f"o{i}" for i in range(1, 13)]])
+                        "s", "view", "junk", "formula", *[f"o{i}" for i in range(1, 13)]])
 LINKS = st.dictionaries(KEYS, st.one_of(VALUES, st.sampled_from(PAYLOADS)), max_size=7)
 
 JSON_LEAVES = st.one_of(NUMBERS, st.booleans(), st.none(), NAMES, st.sampled_from(PAYLOADS[:6]))
@@ -128,8 +128,17 @@ JSON_ANY = st.recursive(JSON_LEAVES, lambda inner: st.one_of(
 ENTRY = st.fixed_dictionaries({"optimizer": st.one_of(st.sampled_from(list(OPTIMIZERS)), NAMES)},
                               optional={"lr": JSON_LEAVES, "hyperparameters": st.dictionaries(
                                   NAMES, JSON_LEAVES, max_size=3), "schedule": JSON_ANY})
+# Typed surfaces (issue 13): formulas that are hostile, huge, valid, or not text at all.
+FORMULAS = st.one_of(st.sampled_from([
+    "sin(x)*cos(y) + 0.1*(x^2 + y^2)", "x*y*x", "__import__('os').system('id')", "x.__class__",
+    "((9**9)**99)**99", "sqrt(x)", "1/0", "sqrt(-1)*x", "log(0)", "[x](https://evil.example)",
+    "x" * 400, "‮x + y", "ｘ + y", *PAYLOADS[:8]]), st.text(max_size=20), JSON_LEAVES)
+CUSTOM = st.fixed_dictionaries({"name": st.just("custom")}, optional={
+    "formula": FORMULAS, "xmin": NUMBERS, "xmax": NUMBERS, "ymin": NUMBERS, "ymax": NUMBERS,
+    "start_x": NUMBERS, "start_y": NUMBERS, "junk": JSON_LEAVES})
 SCENE_FILES = st.fixed_dictionaries({}, optional={
-    "surface": st.one_of(NAMES, st.fixed_dictionaries({"name": NAMES}, optional={"a": NUMBERS})),
+    "surface": st.one_of(NAMES, st.fixed_dictionaries({"name": NAMES}, optional={"a": NUMBERS}),
+                         CUSTOM),
     "start": st.one_of(st.lists(NUMBERS, max_size=3), JSON_LEAVES),
     "steps": JSON_LEAVES, "noise": JSON_LEAVES, "seed": JSON_LEAVES, "tolerance": JSON_LEAVES,
     "shared_lr": JSON_LEAVES, "schedule": JSON_ANY, "version": JSON_LEAVES,
@@ -212,6 +221,50 @@ def test_many_optimizers_give_one_short_warning():
     assert "at most 10 optimizers" in rendered(at.warning[0].body)
 
 
+@pytest.mark.parametrize("formula", [
+    "[Log in here](https://evil.example)", "<img src=x onerror=alert(1)>",
+    "**strong** $x^2$ :smile:", "__import__('os').system('id')",
+])
+def test_a_refused_formula_in_a_link_is_shown_as_text(formula):
+    at = _run_link({"formula": formula})
+    _assert_sound(at)
+    (box,) = at.warning
+    assert not FORBIDDEN.search(html_of(box.body)) and "katex" not in html_of(box.body)
+    assert f"formula={formula}" in visible_text(box.body)          # literally, as typed
+    assert _scene_in_url(at)["surface"]["name"] == "rosenbrock"
+
+
+def test_a_formula_with_markdown_characters_in_a_link_shows_literally():
+    """Valid formulas can hold '*' and '_' (1_0 is ten): never emphasis on the page."""
+    formula = "x*y*x + 1_0*y*x_"[:-1]
+    at = _run_link({"formula": formula})
+    _assert_sound(at)
+    assert not at.warning and not at.error
+    assert _scene_in_url(at)["surface"] == {"name": "custom", "formula": formula, "xmin": -5.0,
+                                            "xmax": 5.0, "ymin": -5.0, "ymax": 5.0}
+    for element in (*at.caption, *at.markdown):
+        produced = html_of(element.value)
+        assert "<em>" not in produced and "<strong>" not in produced, element.value
+    captions = " ".join(visible_text(c.value) for c in at.caption)
+    assert f"Custom: {formula}" in captions
+    assert at.sidebar.text_input(key="surface.formula").value == formula
+    (latex,) = at.sidebar.latex                     # SymPy's LaTeX of the vetted tree
+    assert "x^{2} y" in latex.value and "10 x y" in latex.value
+
+
+def test_a_hostile_formula_typed_in_the_sidebar_is_shown_as_text():
+    at = _run_link({"formula": "x^2 + y^2"})
+    at.sidebar.text_input(key="surface.formula").set_value(
+        "[Log in here](https://evil.example) <b>x</b> $$y$$").run()
+    assert not at.exception
+    errors = list(at.sidebar.error)
+    assert len(errors) == 1 and not at.sidebar.latex
+    produced = html_of(errors[0].body)
+    assert not FORBIDDEN.search(produced) and "katex" not in produced
+    assert "here: ▸[Log in here](https://evil.exam…" in visible_text(errors[0].body)
+    assert _scene_in_url(at)["surface"]["formula"] == "x^2 + y^2"   # the last valid one
+
+
 def test_markdown_link_in_a_link_is_shown_as_text():
     at = _run_link({"surface": "[Log in here](https://evil.example)"})
     body = at.warning[0].body
@@ -291,6 +344,10 @@ FLAGS = st.lists(st.sampled_from([
     ["--optimizer", "adam:beta1=" + "9" * 400], ["--optimizer", "\u202eadam"],
     ["--surface", "rosenbrock:a=" + "9" * 400], ["--surface", "<b>x</b>"],
     ["--shared-lr", "9" * 400], ["--shared-lr", "0.01"], ["--optimizer", "sgd:lr=0.01"],
+    ["--formula", "x^2 + 3*y^2"], ["--formula", "__import__('os').system('id')"],
+    ["--formula", "[x](https://evil.example)\u202e"], ["--formula", "((9**9)**99)**99"],
+    ["--formula", "sin(x)\n+ y"], ["--surface", "custom"], ["--window", "-1", "1", "-1", "1"],
+    ["--window", "1e400", "0", "0", "1"], ["--window", "3", "-3", "nan", "3"],
 ]), max_size=4).map(lambda parts: [a for part in parts for a in part])
 
 

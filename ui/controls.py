@@ -27,6 +27,9 @@ class StateReader:
     def number_input(self, label, min_value=None, max_value=None, value=None, key=None, **kw):
         return self._value(key, value if value is not None else min_value)
 
+    def text_input(self, label, value="", key=None, **kw):
+        return self._value(key, value)
+
     def select_slider(self, label, options=(), value=None, key=None, **kw):
         return self._value(key, value if value is not None else list(options)[0])
 
@@ -48,7 +51,7 @@ class StateReader:
     def markdown(self, *args, **kw):
         return None
 
-    caption = markdown
+    caption = latex = error = warning = markdown
 
     def __enter__(self):
         return self

@@ -79,13 +79,20 @@ def _on_why(key: str):
     st.session_state["why"] = value if isinstance(value, int) and value >= 0 else None
 
 
+def _on_map(key: str):
+    """The Maps view asked for a map (or, leaving it, for none): computed in this rerun."""
+    value = (st.session_state.get(key) or {}).get("map")
+    st.session_state["map"] = value if value in ("basin", "hyper", "spread") else None
+
+
 def live_view(model: dict, *, key: str = "live_view", height: int = 520, on_change=None):
-    """Mount the live view; returns the component's result (.click, .view, .step, .why,
-    .need_surface)."""
+    """Mount the live view; returns the component's result (.click, .view, .step, .why, .map,
+    .hyper: a settings-map cell clicked, .need_surface)."""
     mount = _component()
     callback = on_change or (lambda: None)
     return mount(key=key, data={**model, "height": height},
                  default={"view": model["view"], "step": model["step"],
-                          "why": model.get("why_run")},
+                          "why": model.get("why_run"), "map": model.get("map_kind")},
                  on_click_change=callback, on_view_change=callback, on_step_change=callback,
-                 on_need_surface_change=callback, on_why_change=lambda: _on_why(key))
+                 on_need_surface_change=callback, on_why_change=lambda: _on_why(key),
+                 on_map_change=lambda: _on_map(key), on_hyper_change=callback)

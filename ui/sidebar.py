@@ -13,6 +13,7 @@ from optiviz.widgets import (LR_OPTIONS, NOISE_OPTIONS, fmt, hyper_control, sche
                              surface_control, with_value)
 from ui import state
 from ui.controls import READER, draw, lazy_panel
+from ui.custom_surface import CUSTOM, custom_surface, surface_choices, surface_label
 
 SCHEDULE_CHOICES = ["constant", *[s for s in SCHEDULES if s != "constant"]]
 
@@ -95,18 +96,22 @@ def sidebar(sb=None) -> dict:
                   label_visibility="collapsed")
 
     # Surface.
-    surface_name = sb.selectbox("Surface", landscapes.names(), key="surface",
-                                format_func=lambda n: landscapes.get(n).title)
+    surface_name = sb.selectbox("Surface", surface_choices(), key="surface",
+                                format_func=surface_label)
     surface_params = {}
-    for name, p in landscapes.parameters(surface_name).items():
-        key = f"surface.{name}"
-        surface_params[name] = draw(sb, surface_control(p, ss.get(key, p.default)), key)
-    surface = landscapes.get(surface_name, **surface_params)
-    (x0, x1), (y0, y1) = surface.bounds
+    if surface_name == CUSTOM:          # a typed formula and its window (ui.custom_surface)
+        surface_params, bounds, surface_start = custom_surface(sb)
+    else:
+        for name, p in landscapes.parameters(surface_name).items():
+            key = f"surface.{name}"
+            surface_params[name] = draw(sb, surface_control(p, ss.get(key, p.default)), key)
+        surface = landscapes.get(surface_name, **surface_params)
+        bounds, surface_start = surface.bounds, surface.start
+    (x0, x1), (y0, y1) = bounds
 
     # Start point (a click on the map sets it too).
-    for key, (lo, hi), default in (("start_x", (x0, x1), surface.start[0]),
-                                   ("start_y", (y0, y1), surface.start[1])):
+    for key, (lo, hi), default in (("start_x", (x0, x1), surface_start[0]),
+                                   ("start_y", (y0, y1), surface_start[1])):
         value = ss.get(key, default)
         ss[key] = float(min(max(value, lo), hi))
     row = sb.container(horizontal=True) if sb is not READER else READER

@@ -39,8 +39,8 @@ def load_scene(scene: dict):
     ss = st.session_state
     ss["surface"] = scene["surface"]["name"]
     for name, value in scene["surface"].items():
-        if name != "name":
-            ss[f"surface.{name}"] = float(value)
+        if name != "name":      # a typed surface's formula is text, every other value a number
+            ss[f"surface.{name}"] = value if isinstance(value, str) else float(value)
     ss["start_x"], ss["start_y"] = map(float, scene["start"])
     ss["steps"] = int(scene["steps"])
     ss["noise"] = float(scene["noise"])
@@ -152,3 +152,28 @@ def on_upload():
         return
     st.session_state.pop("upload_error", None)
     load_scene(scene)
+
+
+def load_map_cell(result, cell: dict) -> bool:
+    """A settings-map cell clicked: that run's optimizer takes the cell's lr and setting (as
+    its own sliders would). cell: {"run", "ix", "iy"} from the browser: checked, never trusted.
+    Returns whether anything was loaded."""
+    from optiviz import map_view
+
+    ss = st.session_state
+    try:
+        run, ix, iy = (int(cell.get(k)) for k in ("run", "ix", "iy"))
+    except (TypeError, ValueError):
+        return False
+    uids = ss.get("opt_uids", [])
+    if not 0 <= run < len(uids) or not (0 <= ix < map_view.HYPER_GRID and 0 <= iy < map_view.HYPER_GRID):
+        return False
+    values = map_view.cell_values(result, run, ix, iy)
+    if values is None:
+        return False
+    uid = uids[run]
+    for param, value in values.items():
+        ss[f"opt.{uid}.{param}"] = value
+    ss["fair"] = False                  # the cell's lr is this run's own
+    ss.pop("lesson", None)
+    return True

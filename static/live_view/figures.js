@@ -213,6 +213,8 @@ export function build(view, model, k, ahead) {
                     aspectmode: "manual", aspectratio: {x: 1, y: (y1 - y0) / (x1 - x0), z: 0.45},
                     camera: {eye: {x: -0.45, y: -1.45, z: 1.55}}};
     layout.margin = {l: 0, r: 0, t: 30, b: 0};
+  } else if (view === "maps") {
+    mapsFigure(model, data, layout, panes);
   } else {                                        // curves
     layout.xaxis = stepAxis(model, [0, 1], "y", false);
     layout.yaxis = lossAxis(model, [0.56, 1], "x");
@@ -223,6 +225,81 @@ export function build(view, model, k, ahead) {
     panes.push({x: "x", y: "y", kind: "loss", runs: all}, {x: "x2", y: "y2", kind: "lr", runs: all});
   }
   return {data, layout, config, traceMap: map, panes};
+}
+
+// ---- maps (optiviz/map_view.py: the server colours the cells; this places them) ---------
+
+// Subplot domains of a grid of n panes (as the side-by-side view).
+function grid(n, gapX, gapY) {
+  const cols = n <= 2 ? n : n <= 4 ? 2 : 3, rows = Math.ceil(n / cols), out = [];
+  for (let i = 0; i < n; i++) {
+    const c = i % cols, r = Math.floor(i / cols);
+    out.push({xdom: [c / cols + (c ? gapX / 2 : 0), (c + 1) / cols - (c < cols - 1 ? gapX / 2 : 0)],
+              ydom: [1 - (r + 1) / rows + (r < rows - 1 ? gapY / 2 : 0), 1 - r / rows - gapY]});
+  }
+  return out;
+}
+
+function mapsFigure(model, data, layout, panes) {
+  const m = model.map;
+  layout.images = [];
+  layout.annotations = [];
+  layout.showlegend = false;
+  layout.margin = {l: 50, r: 10, t: 10, b: 36};
+  if (!m || !m.runs.length) {
+    layout.xaxis = {visible: false}; layout.yaxis = {visible: false};
+    data.push(anchor("x", "y"));
+    layout.annotations.push({text: m ? "" : "computing the map …", showarrow: false, xref: "paper",
+                             yref: "paper", x: 0.5, y: 0.5, font: {size: 16}});
+    return;
+  }
+  if (m.kind === "spread") {
+    const [xa, ya] = mapAxes(model, [0, 0.56], [0, 1], "x", "y", true);
+    layout.xaxis = xa; layout.yaxis = ya;
+    layout.images = [surfaceImage(model, "x", "y")];
+    layout.xaxis2 = stepAxis(model, [0.66, 1], "y2", true);
+    layout.yaxis2 = lossAxis(model, [0, 1], "x2");
+    data.push(...landmarks(model, "x", "y", false), anchor("x2", "y2"));
+    panes.push({x: "x", y: "y", kind: "spread-map", runs: m.runs.map((_, i) => i)},
+               {x: "x2", y: "y2", kind: "spread-loss", runs: m.runs.map((_, i) => i)});
+    return;
+  }
+  const cells = grid(m.runs.length, 0.09, 0.12);
+  m.runs.forEach((run, i) => {
+    const s = i ? String(i + 1) : "", {xdom, ydom} = cells[i];
+    const title = m.kind === "basin" ? run.label : `${run.label}: lr × ${run.y.param}`;
+    layout.annotations.push({text: `<b>${plain(title)}</b>`, showarrow: false, xref: "paper", yref: "paper",
+                             x: (xdom[0] + xdom[1]) / 2, y: ydom[1] + 0.01, yanchor: "bottom",
+                             font: {size: 13, color: run.color}});
+    if (m.kind === "basin") {
+      const [xa, ya] = mapAxes(model, xdom, ydom, `x${s}`, `y${s}`, false);
+      layout[`xaxis${s}`] = xa; layout[`yaxis${s}`] = ya;
+      const [[x0, x1], [y0, y1]] = model.surface.bounds;
+      layout.images.push({source: run.image, xref: `x${s}`, yref: `y${s}`, x: x0, y: y1, sizex: x1 - x0,
+                          sizey: y1 - y0, xanchor: "left", yanchor: "top", sizing: "stretch", layer: "below"});
+      data.push(...landmarks(model, `x${s}`, `y${s}`, false));
+      panes.push({x: `x${s}`, y: `y${s}`, kind: "basin", runs: [i], map: i});
+    } else {
+      const ax = (a, dom, other, letter) => ({domain: dom, anchor: other, type: a.scale === "log" ? "log" : "linear",
+        range: a.range, title: {text: a.param, standoff: 2}, showgrid: false, zeroline: false, fixedrange: true,
+        exponentformat: "power", dtick: a.scale === "log" ? decadeTick(a.range[1] - a.range[0]) : undefined,
+        nticks: 5});
+      layout[`xaxis${s}`] = ax(run.x, xdom, `y${s}`);
+      layout[`yaxis${s}`] = ax(run.y, ydom, `x${s}`);
+      layout.images.push({source: run.image, xref: `x${s}`, yref: `y${s}`, x: run.x.range[0], y: run.y.range[1],
+                          sizex: run.x.range[1] - run.x.range[0], sizey: run.y.range[1] - run.y.range[0],
+                          xanchor: "left", yanchor: "top", sizing: "stretch", layer: "below"});
+      const marks = [];
+      if (run.best) marks.push({x: run.x.values[run.best[0]], y: run.y.values[run.best[1]], symbol: "star", size: 16, color: "#ffd23f", name: "best"});
+      marks.push({x: run.now[0], y: run.now[1], symbol: "circle-open", size: 14, color: "white", name: "now"});
+      for (const mk of marks) {
+        data.push({type: "scatter", mode: "markers", x: [mk.x], y: [mk.y], xaxis: `x${s}`, yaxis: `y${s}`,
+                   hoverinfo: "skip", showlegend: false,
+                   marker: {symbol: mk.symbol, size: mk.size, color: mk.color, line: {color: INK, width: 2}}});
+      }
+      panes.push({x: `x${s}`, y: `y${s}`, kind: "hyper", runs: [], map: i});
+    }
+  });
 }
 
 function decodeGrid(text, n) {

@@ -8,14 +8,17 @@
 // Labels come from user-controlled scenes: they are set with textContent, never as HTML.
 
 import { loadPlotly } from "./plotly_loader.js";
-import { decodeRun, fmt, lossY } from "./data.js";
+import { decode, decodeRun, fmt, lossY } from "./data.js";
 import * as figures from "./figures.js";
 import { Overlay } from "./overlay.js";
 import * as why from "./why.js";
 
 const PLAY_SECONDS = 8;                       // a whole race at 1x
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
-const VIEWS = [["race", "Race"], ["side", "Side by side"], ["3d", "3D"], ["curves", "Curves"]];
+const VIEWS = [["race", "Race"], ["side", "Side by side"], ["3d", "3D"], ["curves", "Curves"],
+               ["maps", "Maps"]];
+const MAP_KINDS = [["basin", "Where each start ends"], ["hyper", "Which settings work"],
+                   ["spread", "Noise spread"]];
 const surfaces = new Map();                   // surface key -> {image, mesh}: sent once
 const instances = new WeakMap();              // parent element -> LiveView
 
@@ -55,6 +58,15 @@ class LiveView {
     this.copyButton.classList.add("lv-copy");
     this.copyButton.title = "Copy this page's link: the scene, the view, the step and the lesson";
     bar.appendChild(this.copyButton);
+    this.mapBar = el("div", "lv-mapbar");
+    this.mapBar.setAttribute("data-testid", "map-bar");
+    this.mapButtons = MAP_KINDS.map(([key, label]) => {
+      const b = button(label, () => this.setMapKind(key));
+      b.dataset.map = key;
+      this.mapBar.appendChild(b);
+      return b;
+    });
+    this.mapInfo = el("div", "lv-mapinfo");
     this.plot = el("div", "lv-plot");
     const tl = el("div", "lv-timeline");
     this.toStart = button("|◀", () => this.seek(0, true), "back to step 0 (Home)");
@@ -88,7 +100,7 @@ class LiveView {
     this.readout = el("div", "lv-readout");
     this.whyPanel = el("div", "lv-why");
     this.whyPanel.setAttribute("data-testid", "why-panel");
-    this.root.append(bar, this.plot, tl, this.readout, this.whyPanel);
+    this.root.append(bar, this.mapBar, this.plot, this.mapInfo, tl, this.readout, this.whyPanel);
     this.root.addEventListener("keydown", (e) => this.onKey(e));
   }
 
@@ -109,14 +121,16 @@ class LiveView {
       this.setTriggerValue && this.setTriggerValue("need_surface", data.surface.key);
       return;
     }
-    const whyKey = data.why ? `${data.why.run}` : "";
+    const whyKey = (data.why ? `${data.why.run}` : "") + "|" + (data.map ? data.map.kind : "");
     if (sameScene && this.height === data.height && this.whyKey === whyKey) return;  // nothing new here
     this.whyKey = whyKey;
     this.whyPending = false;
     const first = !this.model;
     this.model = {...data, surfaceData: surfaces.get(data.surface.key),
                   runs: sameScene ? this.model.runs : data.runs.map(decodeRun),
-                  why: data.why ? why.decodeWhy(data.why) : null};
+                  why: data.why ? why.decodeWhy(data.why) : null,
+                  map: data.map ? decodeMap(data.map, data.loss_axis) : null};
+    if (data.map) this.mapKind = data.map.kind;
     this.height = data.height;
     this.plot.style.height = `${data.height || 520}px`;
     this.scrub.max = String(data.steps);
@@ -132,6 +146,7 @@ class LiveView {
     const loaded = performance.now();
     await this.render();
     this.timing = {arrived, decodeMs: decoded - arrived, plotlyAt: loaded, drawnAt: performance.now()};
+    if (first && this.view === "maps" && !data.map) this.askMap("basin");   // a link to the maps
     if (data.autoplay && (first || !sameScene) && data.autoplay !== this.autoplayed) {
       this.autoplayed = data.autoplay;
       this.seek(0, false);
@@ -283,6 +298,7 @@ class LiveView {
   }
 
   fillReadout() {
+    this.fillMapInfo();
     const on = Boolean(this.model.why);
     this.whyPanel.style.display = on ? "" : "none";
     this.readout.style.display = on ? "none" : "";
@@ -366,9 +382,54 @@ class LiveView {
 
   setView(view, report) {
     if (view === this.view) return;
+    const wasMaps = this.view === "maps";
     this.view = view;
+    if (view === "maps") this.askMap(this.mapKind || "basin");
+    else if (wasMaps && this.setStateValue) this.setStateValue("map", null);   // stop sending it
     this.render();
     if (report) this.report();
+  }
+
+  // Maps are computed on the server when asked for (a few hundred ms), then kept there.
+  askMap(kind) {
+    this.mapKind = kind;
+    if (this.model && this.model.map && this.model.map.kind === kind) return;
+    if (this.model) this.model.map = null;          // "computing the map …" until it arrives
+    if (this.setStateValue) this.setStateValue("map", kind);
+  }
+
+  setMapKind(kind) {
+    if (kind === this.mapKind && this.model && this.model.map) return;
+    this.askMap(kind);
+    this.render();
+  }
+
+  fillMapInfo() {
+    const on = this.view === "maps";
+    this.mapBar.style.display = on ? "" : "none";
+    this.mapInfo.style.display = on ? "" : "none";
+    for (const b of this.mapButtons) b.classList.toggle("lv-on", b.dataset.map === this.mapKind);
+    if (!on) return;
+    const m = this.model.map, parts = [];
+    if (m && m.kind === "basin") {
+      for (const item of m.legend) {
+        const span = el("span", "lv-why-item"), sw = el("span", "lv-swatch");
+        sw.style.background = item.color;
+        sw.style.borderRadius = "2px";
+        span.append(sw, document.createTextNode(item.label));
+        parts.push(span);
+      }
+    } else if (m && m.kind === "hyper") {
+      const span = el("span", "lv-why-item"), bar = el("span", "lv-colorbar");
+      span.append(document.createTextNode(`${fmt(m.scale.lo)}`), bar,
+                  document.createTextNode(`${fmt(m.scale.hi)}  ${m.scale.title}`));
+      parts.push(span);
+    }
+    const note = el("div", "lv-mapnote");
+    note.textContent = m ? m.note : "";
+    const legend = el("div", "lv-why-key");
+    legend.append(...parts);
+    this.mapInfo.replaceChildren(legend, note);
   }
 
   report() {
@@ -407,18 +468,48 @@ class LiveView {
 
   // ---- a click on the map moves the start ------------------------------------------------
 
+  // A click on the race's map moves the start; on a basin map too (then the race shows the run
+  // from there); on a settings map it loads that cell's settings into the race.
   bindClick() {
     this.plot.__clickBound = true;
     this.plot.addEventListener("click", (e) => {
-      if (this.view !== "race" || !this.setTriggerValue) return;
-      const fl = this.plot._fullLayout;
-      if (!fl || !fl.xaxis || !fl.yaxis) return;
-      const box = this.plot.getBoundingClientRect();
-      const px = e.clientX - box.left - fl.xaxis._offset, py = e.clientY - box.top - fl.yaxis._offset;
-      if (px < 0 || py < 0 || px > fl.xaxis._length || py > fl.yaxis._length) return;
-      const x = fl.xaxis.p2l(px), y = fl.yaxis.p2l(py);
-      this.setTriggerValue("click", {x, y});
+      if (!this.setTriggerValue || !this.model) return;
+      const fl = this.plot._fullLayout, box = this.plot.getBoundingClientRect();
+      const hit = this.paneAt(fl, e.clientX - box.left, e.clientY - box.top);
+      if (!hit) return;
+      const {pane, x, y} = hit;
+      if (this.view === "race" && pane.kind === "map") {
+        this.setTriggerValue("click", {x, y});
+      } else if (this.view === "maps" && pane.kind === "basin") {
+        this.setTriggerValue("click", {x, y});
+        this.setView("race", true);
+      } else if (this.view === "maps" && pane.kind === "hyper") {
+        const run = this.model.map.runs[pane.map];
+        const nearest = (a, v) => {
+          let best = 0;
+          a.values.forEach((w, i) => {
+            const d = a.scale === "log" ? Math.abs(Math.log(w / v)) : Math.abs(w - v);
+            const b = a.scale === "log" ? Math.abs(Math.log(a.values[best] / v)) : Math.abs(a.values[best] - v);
+            if (d < b) best = i;
+          });
+          return best;
+        };
+        this.setTriggerValue("hyper", {run: run.run, ix: nearest(run.x, x), iy: nearest(run.y, y)});
+        this.setView("race", true);
+      }
     });
+  }
+
+  paneAt(fl, px, py) {
+    if (!fl) return null;
+    for (const pane of this.panes || []) {
+      const xa = fl[pane.x.replace(/^x/, "xaxis")], ya = fl[pane.y.replace(/^y/, "yaxis")];
+      if (!xa || !ya) continue;
+      const u = px - xa._offset, v = py - ya._offset;
+      if (u < 0 || v < 0 || u > xa._length || v > ya._length) continue;
+      return {pane, x: xa.l2c(xa.p2l(u)), y: ya.l2c(ya.p2l(v))};
+    }
+    return null;
   }
 
   async copyLink() {
@@ -436,6 +527,16 @@ class LiveView {
     this.copyButton.textContent = "Link copied";
     setTimeout(() => { this.copyButton.textContent = "Copy link"; }, 1500);
   }
+}
+
+// The map from the server: spread quantiles as float32 arrays (loss shifted as the loss axis).
+function decodeMap(map, axis) {
+  if (map.kind !== "spread") return map;
+  const runs = map.runs.map((r) => {
+    const loss = r.loss.map(decode);
+    return {...r, q: r.xy.map(decode), lossY: loss.map((l) => lossY(l, axis))};
+  });
+  return {...map, runs};
 }
 
 function sub(n) {

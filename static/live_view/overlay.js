@@ -54,8 +54,14 @@ export class Overlay {
       ctx.rect(...f.rect);
       ctx.clip();
       // Every line first, then every head on top, so no run's path hides another's head.
+      if (pane.kind === "spread-map" || pane.kind === "spread-loss") {
+        for (const i of pane.runs) this.drawSpread(ctx, f, pane.kind, model.map.runs[i], k, model);
+        ctx.restore();
+        continue;
+      }
+      const kind = pane.kind === "basin" ? "map" : pane.kind;
       for (const pass of ["lines", "heads"]) {
-        for (const i of pane.runs) this.drawRun(ctx, f, pane.kind, pass, model.runs[i], k, ahead,
+        for (const i of pane.runs) this.drawRun(ctx, f, kind, pass, model.runs[i], k, ahead,
                                                 model, drawn[i]);
       }
       const why = model.why;
@@ -66,6 +72,50 @@ export class Overlay {
       ctx.restore();
     }
     return drawn;
+  }
+
+  // K noisy runs up to step k: the bands holding the middle 80 % and 50 % of them at each step
+  // (per-step boxes on the map, filled between quantiles on the loss pane) and the median.
+  drawSpread(ctx, f, kind, run, k, model) {
+    const q = run.q, n = Math.min(k, model.map.steps);
+    ctx.fillStyle = run.color;
+    if (kind === "spread-map") {
+      for (const [lo, hi, alpha] of [[0, 4, 0.07], [1, 3, 0.12]]) {
+        ctx.globalAlpha = alpha;
+        for (let i = 0; i <= n; i++) {
+          const xa = f.px(q[lo][2 * i]), xb = f.px(q[hi][2 * i]);
+          const ya = f.py(q[lo][2 * i + 1]), yb = f.py(q[hi][2 * i + 1]);
+          if ([xa, xb, ya, yb].every(Number.isFinite)) {
+            ctx.fillRect(Math.min(xa, xb) - 1, Math.min(ya, yb) - 1, Math.abs(xb - xa) + 2, Math.abs(yb - ya) + 2);
+          }
+        }
+      }
+      ctx.globalAlpha = 1;
+      const mx = new Float32Array(n + 1), my = new Float32Array(n + 1);
+      for (let i = 0; i <= n; i++) { mx[i] = q[2][2 * i]; my[i] = q[2][2 * i + 1]; }
+      polyline(ctx, f, mx, my, 0, n, run.color, 3, 1);
+      if (n >= 0) dot(ctx, f.px(mx[n]), f.py(my[n]), 6, run.color, 2);
+    } else {
+      const ly = run.lossY;
+      for (const [lo, hi, alpha] of [[0, 4, 0.15], [1, 3, 0.25]]) {
+        ctx.beginPath();
+        let started = false;
+        for (let i = 0; i <= n; i++) {
+          const x = f.px(i), y = f.py(ly[hi][i]);
+          if (!Number.isFinite(y)) continue;
+          if (started) ctx.lineTo(x, y); else { ctx.moveTo(x, y); started = true; }
+        }
+        for (let i = n; i >= 0; i--) {
+          const y = f.py(ly[lo][i]);
+          if (Number.isFinite(y)) ctx.lineTo(f.px(i), y);
+        }
+        ctx.closePath();
+        ctx.globalAlpha = alpha;
+        ctx.fill();
+      }
+      ctx.globalAlpha = 1;
+      polyline(ctx, f, model.idx, ly[2], 0, n, run.color, 2.5, 1);
+    }
   }
 
   // The explained run's step from its head: arrows and the effective-step box (why.js).
