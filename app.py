@@ -20,6 +20,8 @@ _RUN_STARTED = time.perf_counter()
 
 from optiviz import explain, export, live, map_view, presets, url_state
 from optiviz import scene as scenes
+from optiviz.figures import surface_words
+from ui import lang as ui_lang
 from ui import text as ui_text
 from ui.controls import lazy_panel
 from ui.export_panel import export_panel
@@ -28,15 +30,30 @@ from ui.sidebar import scene_from_state, sidebar
 from ui.state import keep_values, load_map_cell, load_scene, on_upload
 
 st.set_page_config(page_title="Optimizer race", page_icon="🏁", layout="wide",
-                   initial_sidebar_state="expanded")
+                   initial_sidebar_state="auto")      # "auto": closed on a phone, open on a laptop
 
 FIGURE_HEIGHT = 470       # the live view's plot; with its bars it fits a 1280x720 projector
 EXPORT_VIEWS = {"race": "race", "side": "panels", "3d": "3d", "curves": "curves"}
 # Streamlit's default top padding would push the race below the fold on a 720-pixel projector.
+# The header (its only use here: the button that opens a closed sidebar) shows only while the
+# sidebar is closed, as on a phone; there the page's side padding goes to the chart.
 COMPACT_CSS = """<style>
 [data-testid="stMainBlockContainer"], .block-container {padding-top: 0.8rem; padding-bottom: 1rem;}
 header[data-testid="stHeader"] {display: none;}
+.stApp:has(section[data-testid="stSidebar"][data-collapsed="true"]) header[data-testid="stHeader"] {display: block;}
+.stApp:has(section[data-testid="stSidebar"][data-collapsed="true"]) [data-testid="stMainBlockContainer"] {padding-top: 3.9rem;}
 [data-testid="stSidebarHeader"] {height: 2rem; min-height: 2rem;}
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"], .block-container {padding-left: 0.25rem; padding-right: 0.25rem;}
+}
+</style>"""
+# The presenter's page (?present=1): the picture and its timeline only, as wide as the window.
+PRESENT_CSS = """<style>
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stExpandSidebarButton"], header[data-testid="stHeader"] {display: none !important;}
+[data-testid="stMainBlockContainer"], .block-container {max-width: 100%; padding: 0.5rem 1.2rem 0.5rem;}
+[data-testid="stAlert"] p, [data-testid="stCaptionContainer"] {font-size: clamp(1.25rem, 2.4vh, 1.75rem);}
+@media (max-width: 640px) {[data-testid="stMainBlockContainer"] {padding: 0.25rem;}}
 </style>"""
 st.html(COMPACT_CSS)
 
@@ -56,10 +73,10 @@ def compute(scene_json: str):
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def model_for(scene_json: str, include_surface: bool) -> dict:
+def model_for(scene_json: str, include_surface: bool, lang: str = "en") -> dict:
     """The live view's record of a scene, shared by every session showing it (callers copy the
-    top level before changing a key; nothing nested is ever changed)."""
-    return live.view_model(compute(scene_json), include_surface=include_surface)
+    top level before changing a key; nothing nested is ever changed); its words in `lang`."""
+    return live.view_model(compute(scene_json), include_surface=include_surface, lang=lang)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -92,12 +109,23 @@ if "opt_uids" not in st.session_state:
     ss["url_warnings"] = url_warnings + view_warnings
     ss["view"], ss["step"], ss["lesson"] = on_screen["view"], on_screen["step"], on_screen["lesson"]
     ss["why"] = on_screen["why"]
+    ss["present"], ss["lessons"] = on_screen["present"], on_screen["lessons"]
+    ui_lang.init(on_screen["lang"])         # the link's language, else the browser's
+    if lesson_only and ss["lesson"] is None and ss["lessons"]:
+        # A lesson list without a lesson (?lessons=a,b,c): the class starts on its first.
+        ss["lesson"] = ss["lessons"][0]
+        load_scene(presets.get_preset(ss["lesson"]).scene)
     if lesson_only and ss["lesson"] and "why" not in st.query_params:
         ss["why"] = presets.get_preset(ss["lesson"]).why
     ss["autoplay"] = on_screen["step"] is None        # a first visit sees the race run once
 
 
 keep_values()
+lang, t = ui_lang.current(), ui_lang.t      # the page's language (the sidebar's switch)
+if lang != "en":
+    st.set_page_config(page_title=t("app.title"))
+if st.session_state.get("present"):
+    st.html(PRESENT_CSS)
 if "pending_start" in st.session_state:
     st.session_state["start_x"], st.session_state["start_y"] = st.session_state.pop("pending_start")
     st.session_state.pop("lesson", None)
@@ -113,19 +141,19 @@ try:
     scene = scenes.normalize_scene(raw_scene)
     st.session_state["scene_json"] = scenes.scene_to_json(scene)
 except ValueError as err:
-    notes.append(f"That setting is not allowed, showing the last valid scene instead: {err}")
+    notes.append(t("app.not_allowed", error=err))
     scene = json.loads(st.session_state["scene_json"])
 scene_json = scenes.scene_to_json(scene)
 loaded = st.session_state.pop("loaded_scene", None)
 if loaded is not None:          # a link, preset or file the controls could not show as written
-    notes += [f"changed {line}" for line in scenes.differences(loaded, scene)]
+    notes += [t("app.changed", line=line) for line in scenes.differences(loaded, scene)]
 
 # One box for everything the page had to change or ignore; user text shown literally.
 if notes:
-    ui_text.warning(f"The scene was not loaded exactly as given ({len(notes)} "
-                    f"{'change' if len(notes) == 1 else 'changes'}):", notes)
+    ui_text.warning(t("app.not_loaded_one") if len(notes) == 1 else
+                    t("app.not_loaded_many", n=len(notes)), notes, lang=lang)
 if st.session_state.get("upload_error"):
-    ui_text.error("Scene file refused, nothing changed:", [st.session_state["upload_error"]])
+    ui_text.error(t("app.file_refused"), [st.session_state["upload_error"]], lang=lang)
 
 result = compute(scene_json)
 surface = result.surface
@@ -138,18 +166,20 @@ if ss.get("step") is not None and ss["step"] > scene["steps"]:
 lesson = ss.get("lesson")
 wanted = {**url_state.scene_to_params(scene),
           **url_state.view_to_params(ss.get("view"), ss.get("step"), scene["steps"], lesson,
-                                     ss.get("why"))}
+                                     ss.get("why"), ss.get("present", False),
+                                     ss.get("lessons") or (), lang)}
 if {k: st.query_params.get(k) for k in wanted} != wanted or set(st.query_params) - set(wanted):
     st.query_params.from_dict(wanted)
 
 if lesson:
     preset = presets.get_preset(lesson)
     # One short box (the lesson itself goes under the chart) keeps the race above the fold.
-    st.info(f"**{preset.title}. Watch:** {preset.watch}")
+    title, _, watch = preset.text(lang)
+    st.info(f"**{title}. {t('app.watch')}** {watch}")
 
 # The live view: the surface image goes once per surface; a new token replays the race.
 send_surface = ss.get("sent_surface") != live.surface_key(scene)
-model = dict(model_for(scene_json, send_surface))
+model = dict(model_for(scene_json, send_surface, lang))
 if ss.pop("autoplay", False):
     ss["autoplay_token"] = ss.get("autoplay_token", 0) + 1
 model.update(view=ss.get("view") or "race", step=ss.get("step"),
@@ -158,11 +188,15 @@ if ss.get("why") is not None and not 0 <= ss["why"] < len(result.runs):
     ss["why"] = None                             # that run is gone
 model["why_run"] = ss.get("why")
 if ss.get("why") is not None:                    # the panel is open: that run's state
-    model["why"] = why_for(scene_json, ss["why"])
+    model["why"] = live.why_text(why_for(scene_json, ss["why"]), lang)
 model["map_kind"] = ss.get("map")
+model["present"] = bool(ss.get("present"))
+listed = [k for k in ss.get("lessons") or () if k in presets.preset_keys()]
+model["lessons"] = {"keys": listed, "titles": [presets.get_preset(k).text(lang)[0] for k in listed],
+                    "at": listed.index(lesson) if lesson in listed else None}
 if ss.get("map") in map_view.KINDS:              # the Maps view is showing one
-    with st.spinner("Computing the map …"):
-        model["map"] = map_for(scene_json, ss["map"])
+    with st.spinner(t("app.computing_map")):
+        model["map"] = map_view.localized(map_for(scene_json, ss["map"]), lang)
 view_state = live_view(model, key="live_view", height=FIGURE_HEIGHT - 60 if lesson else FIGURE_HEIGHT)
 ss["sent_surface"] = live.surface_key(scene)
 if view_state.need_surface:                  # the browser lost it: send it again
@@ -194,32 +228,36 @@ if changed_view or step_now != ss.get("step"):
     ss["view"] = view_state.view if view_state.view in VIEWS else ss.get("view", "race")
     ss["step"] = step_now if step_now is None or 0 <= step_now <= scene["steps"] else None
     st.query_params.from_dict({**url_state.scene_to_params(scene), **url_state.view_to_params(
-        ss["view"], ss["step"], scene["steps"], lesson, ss.get("why"))})
+        ss["view"], ss["step"], scene["steps"], lesson, ss.get("why"), ss.get("present", False),
+        ss.get("lessons") or (), lang)})
 
-about = (presets.get_preset(lesson).lesson if lesson         # a typed surface's title is user text
-         else f"{ui_text.literal(surface.title)}: {surface.description}")
-st.caption(f"{about} {scenes.comparison_caption(scene)}")        # our own text and numbers
+surface_title, surface_description = surface_words(surface, lang)
+about = (presets.get_preset(lesson).text(lang)[1] if lesson  # a typed surface's title is user text
+         else f"{ui_text.literal(surface_title)}: {surface_description}")
+st.caption(f"{about} {scenes.comparison_caption(scene, lang)}")        # our own text and numbers
 # The live view's readout is the summary at the playhead (the JSON export has it in full).
-export_panel(result, EXPORT_VIEWS.get(ss.get("view") or "race", "race"), ss.get("step"))
+presenting = bool(ss.get("present"))      # the presenter's page: no controls but the timeline
+if not presenting:
+    export_panel(result, EXPORT_VIEWS.get(ss.get("view") or "race", "race"), ss.get("step"))
 
 # Drawn on demand: KaTeX and the rules would otherwise cost every page open and every change.
-if st.toggle("Show how each optimizer moves: update rules with the current values",
-             key="show_rules"):
+if not presenting and st.toggle(t("app.show_rules"), key="show_rules"):
     for run, entry in zip(result.runs, scene["optimizers"]):
         lr = scene["shared_lr"] if scene["shared_lr"] is not None else entry["lr"]
         st.markdown(f"**<span style='color:{html.escape(run.color)}'>■</span> "
                     f"{ui_text.literal(html.escape(run.label), 120)}**", unsafe_allow_html=True)
-        st.latex(explain.rule_latex(entry["optimizer"], entry["hyperparameters"], lr))
-        st.caption(explain.describe(entry["optimizer"], surface.name))
-    st.markdown(f"**Surface.** {surface.description}")
+        st.latex(explain.rule_latex(entry["optimizer"], entry["hyperparameters"], lr, lang))
+        st.caption(explain.describe(entry["optimizer"], surface.name, lang))
+    st.markdown(f"**{t('app.surface_heading')}** {surface_description}")
     st.latex(surface.formula)
 
-share, share_open = lazy_panel(st, "Share and save the scene", "share.panel")
+share, share_open = (None, False) if presenting else lazy_panel(st, t("app.share"),
+                                                              "share.panel")
 if share_open:
-    share.caption("The page's URL holds the whole scene: copy it to share exactly this race.")
-    share.download_button("Download scene (JSON)", export.scene_json(scene), "scene.json",
+    share.caption(t("app.share_caption"))
+    share.download_button(t("app.download_scene"), export.scene_json(scene), "scene.json",
                           "application/json", on_click="ignore")
-    share.file_uploader("Load a scene file", type=["json"], key="scene_upload", on_change=on_upload,
+    share.file_uploader(t("app.load_scene"), type=["json"], key="scene_upload", on_change=on_upload,
                      max_upload_size=1)
 
 # The script's own rerun time, read by the tests and the benchmark (not shown to users).

@@ -32,13 +32,16 @@ import math
 import os
 import re
 import shutil
+import subprocess
 import tempfile
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
-from . import figures, scene_record
+from . import figures, i18n, scene_record
 
 __all__ = ["Animation", "Geometry", "gif_bytes", "mp4_bytes", "write_mp4", "MAX_FRAMES",
            "MAX_FPS", "ANIMATION_SIZE"]
@@ -54,6 +57,17 @@ FONT_FAMILY = ("LiberationSans", "Arial", "DejaVuSans")   # what Chromium draws 
 _FONT_DIRS = ("/usr/share/fonts/truetype/liberation", "/usr/share/fonts/truetype/dejavu",
               "/usr/share/fonts/TTF", "/usr/share/fonts/truetype", "/Library/Fonts",
               "C:/Windows/Fonts")
+# Hangul (and any other wide character): a font that has it, Noto Sans CJK KR first (Debian:
+# fonts-noto-cjk). Found with fontconfig (fc-list :lang=ko), else by these names in these places.
+CJK_FAMILIES = ("Noto Sans CJK KR", "Noto Sans KR", "Source Han Sans KR", "NanumGothic",
+                "Noto Sans CJK JP", "Noto Sans CJK SC", "Malgun Gothic", "AppleGothic")
+_CJK_FILES = ("NotoSansCJK-{w}.ttc", "NotoSansCJKkr-{w}.otf", "NotoSansKR-{w}.otf",
+              "NotoSansKR-{w}.ttf", "SourceHanSansKR-{w}.otf", "NanumGothic{b}.ttf",
+              "malgun{bd}.ttf", "AppleGothic.ttf")
+_CJK_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk",
+             "/usr/share/fonts/google-noto-cjk", "/usr/share/fonts/opentype/noto-cjk",
+             "/usr/share/fonts/truetype/nanum", "/usr/share/fonts/OTF", "/usr/share/fonts/TTF",
+             "/Library/Fonts", "/System/Library/Fonts", "C:/Windows/Fonts")
 
 
 # --------------------------------------------------------------------------------------------
@@ -83,12 +97,84 @@ def _rgba(color, opacity: float = 1.0) -> tuple[int, int, int, int] | None:
 _font_cache: dict = {}
 
 
-def _font(size_px: float, bold: bool = False):
-    """A TrueType font of about `size_px` pixels (plotly's font size is in px)."""
+def _fc_list_korean() -> list[tuple[str, str, str]]:
+    """(file, family, style) of every font fontconfig says covers Korean; [] without it."""
+    exe = shutil.which("fc-list")
+    if not exe:
+        return []
+    try:
+        out = subprocess.run([exe, ":lang=ko", "file", "family", "style"], capture_output=True,
+                             text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    fonts = []
+    for line in out.splitlines():
+        path, _, rest = line.partition(": ")
+        family, _, style = rest.partition(":style=")
+        fonts.append((path.strip(), family, style))
+    return fonts
+
+
+def _face_index(path: str, family: str) -> int:
+    """The face of a font collection (.ttc) whose family is `family` (0 if none or not one)."""
+    if not path.lower().endswith((".ttc", ".otc")):
+        return 0
+    for index in range(16):
+        try:
+            name = ImageFont.truetype(path, 12, index=index).getname()[0]
+        except OSError:
+            break
+        if name == family:
+            return index
+    return 0
+
+
+@lru_cache(maxsize=None)
+def cjk_font_file(bold: bool = False) -> tuple[str, int] | None:
+    """(path, face index) of a font with Hangul, bold or regular, or None when none is
+    installed (then Korean text is drawn as boxes: install fonts-noto-cjk)."""
+    weight = "Bold" if bold else "Regular"
+    fonts = _fc_list_korean()
+    for family in CJK_FAMILIES:
+        found = [(p, s) for p, fam, s in fonts if family in fam.split(",") and os.path.isfile(p)]
+        found.sort(key=lambda ps: (weight not in ps[1], "Serif" in ps[0], ps[0]))
+        if found:
+            return found[0][0], _face_index(found[0][0], family)
+    for pattern in _CJK_FILES:
+        name = pattern.format(w=weight, b="Bold" if bold else "", bd="bd" if bold else "")
+        for folder in _CJK_DIRS:
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                return path, _face_index(path, "Noto Sans CJK KR")
+    return None
+
+
+def needs_cjk(text) -> bool:
+    """Whether `text` has a wide (Hangul, CJK) character the Latin fonts lack."""
+    return any(unicodedata.east_asian_width(ch) in "WF" for ch in str(text))
+
+
+def _font_for(text, size_px: float, bold: bool = False):
+    """The font to draw `text` in: a CJK one when it has Hangul, else the usual one."""
+    return _font(size_px, bold, cjk=needs_cjk(text))
+
+
+def _font(size_px: float, bold: bool = False, cjk: bool = False):
+    """A TrueType font of about `size_px` pixels (plotly's font size is in px); cjk: one with
+    Hangul (cjk_font_file), falling back to the usual fonts when none is installed."""
     size = max(int(round(size_px)), 6)
-    key = (size, bold)
+    key = (size, bold, cjk)
     if key in _font_cache:
         return _font_cache[key]
+    found = (cjk_font_file(bold) or cjk_font_file(False)) if cjk else None
+    if found is not None:
+        try:
+            font = ImageFont.truetype(found[0], size, index=found[1])
+        except OSError:
+            font = None
+        if font is not None:
+            _font_cache[key] = font
+            return font
     names = []
     for family in FONT_FAMILY:
         if family == "LiberationSans":
@@ -644,12 +730,15 @@ class Animation:
     width, height: CSS px of the picture (default 1100 x 660, the app's race view); scale:
     pixel density (1 = those px, 2 = twice as sharp). background: "auto" (kaleido if a browser
     is installed, else PIL), "kaleido" or "pil". ss: supersampling of the moving parts.
+    lang: "en" or "ko", the words in the picture (Korean drawn in a CJK font, cjk_font_file).
     """
 
     def __init__(self, result, *, frames: int = 100, width: int | None = None,
                  height: int | None = None, scale: float = 1.0, caption=True,
-                 background: str = "auto", ss: int | None = None, progress=None):
+                 background: str = "auto", ss: int | None = None, progress=None,
+                 lang: str = "en"):
         frames = int(frames)
+        self.lang = i18n.normalize(lang)
         if not 2 <= frames <= MAX_FRAMES:
             raise ValueError(f"frames must be an integer in [2, {MAX_FRAMES}], got {frames}")
         self.record = scene_record.of(result)
@@ -677,17 +766,19 @@ class Animation:
         # the dotted paths ahead are the whole race, faint).
         still = _figure_dict(figures.race_figure(self.record, step=0, frames=0,
                                                  width=self.width, height=self.height,
-                                                 caption=caption, moving=False))
+                                                 caption=caption, moving=False,
+                                                 lang=self.lang))
         still.pop("frames", None)
         self.still = still
         self.geometry = fix_layout(still["layout"], self.width, self.height)
         # Over it, per frame, from the record: paths up to the step, then the start and minima
         # (above the paths, as in the figure), X marks of the runs diverged by then, heads and
         # the panels' cursors.
-        self._above = [_trace_dict(t) for t in figures.landmark_traces(self.record)]
+        self._above = [_trace_dict(t) for t in figures.landmark_traces(self.record,
+                                                                       lang=self.lang)]
         self._ends = []                         # (run, its X) for the runs that diverge
         for r in self.record.runs:
-            end = figures.end_trace(r)
+            end = figures.end_trace(r, lang=self.lang)
             if end is not None:
                 self._ends.append((r, _trace_dict(end)))
         self.background_kind = None
@@ -762,8 +853,8 @@ class Animation:
 
     def _counter(self, frame: Image.Image, step: int):
         s = self.scale
-        text = f"step {step} / {self.total}"
-        font = _font(20 * s, bold=True)
+        text = i18n.t("fig.step_of", self.lang, step=step, total=self.total)
+        font = _font_for(text, 20 * s, bold=True)
         draw = ImageDraw.Draw(frame)
         right = (self.width - self.geometry.margin[1]) * s
         draw.text((right, 12 * s), text, font=font, fill=(31, 41, 51), anchor="ra")
@@ -876,6 +967,7 @@ def _pil_background(still: dict, g: Geometry, scale: float) -> Image.Image:
             title = title.get("text") if isinstance(title, dict) else title
             if title:
                 text, _ = _strip_tags(str(title))
+                title_font = _font_for(text, 13 * s)
                 if ax.vertical:
                     tw = int(draw.textlength(text, font=title_font)) + 4
                     th = int(16 * s)
@@ -914,14 +1006,15 @@ def _pil_background(still: dict, g: Geometry, scale: float) -> Image.Image:
         for part in re.split(r"(<b>.*?</b>)", title["text"]):
             text, bold = _strip_tags(part)
             if text:
-                font = _font(size, bold=bold)
+                font = _font_for(text, size, bold=bold)
                 draw.text((x, 8 * s), text, font=font, fill=ink)
                 x += draw.textlength(text, font=font)
         sub = title.get("subtitle") or {}
         if sub.get("text"):
             stext, _ = _strip_tags(sub["text"])
             draw.text((0.01 * W, 8 * s + size * 1.6), stext,
-                      font=_font(((sub.get("font") or {}).get("size") or 13) * s), fill=grey)
+                      font=_font_for(stext, ((sub.get("font") or {}).get("size") or 13) * s),
+                      fill=grey)
     # legend: one entry per trace with showlegend
     l, r, t, b = g.margin
     legend_font = _font(14 * s)
@@ -933,6 +1026,7 @@ def _pil_background(still: dict, g: Geometry, scale: float) -> Image.Image:
         if tr.get("showlegend") is not True and tr.get("mode") != "markers":
             continue
         name = tr.get("name") or ""
+        legend_font = _font_for(name, 14 * s)
         width = 44 * s + draw.textlength(name, font=legend_font)
         if x + width > (g.width - r) * s:
             x, y = (l + 8) * s, y + 20 * s
@@ -960,7 +1054,7 @@ def _pil_background(still: dict, g: Geometry, scale: float) -> Image.Image:
         ax = (l + ann.get("x", 0) * (g.width - l - r)) * s
         ay = (t + (1 - ann.get("y", 0)) * (g.height - t - b) - ann.get("yshift", 0)) * s
         size = ((ann.get("font") or {}).get("size") or 13) * s
-        draw.text((ax, ay), text, font=_font(size), fill=grey,
+        draw.text((ax, ay), text, font=_font_for(text, size), fill=grey,
                   anchor="lb" if ann.get("yanchor") == "bottom" else "lt")
     return image
 
@@ -1032,24 +1126,25 @@ def _check_fps(fps) -> float:
     return float(fps)
 
 
-def _prepare(result, frames, fps, hold, width, height, scale, caption, background, progress):
+def _prepare(result, frames, fps, hold, width, height, scale, caption, background, progress,
+             lang="en"):
     """Checks and the frame source shared by the GIF and MP4 writers: (fps, report, Animation)."""
     fps = _check_fps(fps)
     if not 0 <= hold <= 10:
         raise ValueError(f"hold must be in [0, 10] seconds, got {hold}")
     report = progress or (lambda fraction, message: None)
     anim = Animation(result, frames=frames, width=width, height=height, scale=scale,
-                     caption=caption, background=background, progress=report)
+                     caption=caption, background=background, progress=report, lang=lang)
     return fps, report, anim
 
 
 def gif_bytes(result, *, frames: int = 100, fps: float = 20, hold: float = 1.0,
               width: int | None = None, height: int | None = None, scale: float = 1.0,
-              caption=True, background: str = "auto", progress=None) -> bytes:
+              caption=True, background: str = "auto", progress=None, lang: str = "en") -> bytes:
     """The race as an animated GIF (loops forever): `frames` frames at `fps` frames a second,
-    the last one held `hold` seconds longer. One palette for all frames."""
+    the last one held `hold` seconds longer. One palette for all frames. lang: its words."""
     fps, report, anim = _prepare(result, frames, fps, hold, width, height, scale, caption,
-                                 background, progress)
+                                 background, progress, lang)
     w, h = anim.size
     if len(anim.steps) * w * h > MAX_GIF_PIXELS:      # the GIF encoder keeps every frame
         most = max(MAX_GIF_PIXELS // (w * h), 2)
@@ -1074,10 +1169,11 @@ def gif_bytes(result, *, frames: int = 100, fps: float = 20, hold: float = 1.0,
 
 def write_mp4(path: str, result, *, frames: int = 100, fps: float = 20, hold: float = 1.0,
               width: int | None = None, height: int | None = None, scale: float = 1.0,
-              caption=True, background: str = "auto", crf: int = 20, progress=None) -> int:
+              caption=True, background: str = "auto", crf: int = 20, progress=None,
+              lang: str = "en") -> int:
     """Write the race as an H.264 MP4 (yuv420p, plays everywhere) to `path` through the ffmpeg
     that imageio-ffmpeg ships. The last frame is repeated for `hold` seconds. Returns the
-    number of video frames."""
+    number of video frames. lang: its words ("en" or "ko")."""
     try:
         import imageio_ffmpeg
 
@@ -1088,7 +1184,7 @@ def write_mp4(path: str, result, *, frames: int = 100, fps: float = 20, hold: fl
         raise ExportError(f"MP4 export needs ffmpeg: pip install imageio-ffmpeg ({err})") \
             from None
     fps, report, anim = _prepare(result, frames, fps, hold, width, height, scale, caption,
-                                 background, progress)
+                                 background, progress, lang)
     w, h = anim.size
     even = (w + w % 2, h + h % 2)
     writer = imageio_ffmpeg.write_frames(

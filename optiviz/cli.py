@@ -164,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="gif/mp4: extra time on the last frame (default 1)")
     io_.add_argument("--no-caption", action="store_true",
                      help="leave out the 'Compared: ...' caption")
+    io_.add_argument("--lang", choices=("en", "ko"), default="en",
+                     help="language of the words in pictures, animations and HTML: en or ko "
+                          "(Korean needs a CJK font, e.g. Debian's fonts-noto-cjk; default en)")
     io_.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
     sc = p.add_argument_group("the scene")
@@ -433,7 +436,7 @@ def _run_export(args) -> int:
         data, _mime, _name = ex.export(
             result, fmt, view=args.view, step=args.step, scale=args.scale, frames=args.frames,
             fps=fps, hold=args.hold, width=args.width, height=args.height,
-            caption=not args.no_caption, progress=progress)
+            caption=not args.no_caption, progress=progress, lang=args.lang)
     except ValueError as err:
         raise UsageError(str(err)) from None
     finally:

@@ -17,6 +17,8 @@ import math
 
 from optim_core import OPTIMIZERS, normalize_schedule
 
+from . import i18n
+
 __all__ = ["rule_latex", "schedule_latex", "describe", "number_latex"]
 
 
@@ -95,6 +97,12 @@ def _scaled(lr, expr: str) -> str:
     if lr is not None and float(lr) == 1.0:
         return expr
     return rf"{_lr(lr)}\,{expr}"
+
+
+def _words(key: str, lang: str, **values) -> str:
+    """A catalog string for inside \\text{} (KaTeX): its braces and backslashes are the
+    catalog's own, never user text."""
+    return i18n.t(key, lang, **values)
 
 
 def _aligned(lines) -> str:
@@ -250,7 +258,7 @@ def _nadam(h, lr):
     return lines
 
 
-def _radam(h, lr):
+def _radam(h, lr, lang="en"):
     b1, b2, eps = h["beta1"], h["beta2"], number_latex(h["eps"])
     rho_inf = 2.0 / (1.0 - b2) - 1.0
     lines = _decay_line(h["weight_decay"])
@@ -268,7 +276,7 @@ def _radam(h, lr):
     adaptive = _scaled(lr, rf"\hat m_t\,r_t\,\frac{{\sqrt{{{c2}}}}}{{\sqrt{{v_t}} + {eps}}}")
     plain = _scaled(lr, r"\hat m_t")
     lines.append(rf"\theta_{{t+1}} &= \begin{{cases}} \theta_t - {adaptive} & \rho_t > 5 \\ "
-                 rf"\theta_t - {plain} & \text{{otherwise}} \end{{cases}}")
+                 rf"\theta_t - {plain} & \text{{{_words('latex.otherwise', lang)}}} \end{{cases}}")
     return lines
 
 
@@ -295,12 +303,13 @@ def _spec(optimizer):
     return OPTIMIZERS[optimizer]
 
 
-def rule_latex(optimizer: str, hyperparameters: dict | None = None, lr=None) -> str:
+def rule_latex(optimizer: str, hyperparameters: dict | None = None, lr=None,
+               lang: str = "en") -> str:
     """The update rule with the given values substituted (defaults for the rest), as KaTeX.
 
     lr=None writes the rate as the symbol eta_t (a schedule sets it per step). g_t is the
-    gradient at theta_t (plus noise, when the scene has some). Raises ValueError for an unknown
-    optimizer or hyperparameter name.
+    gradient at theta_t (plus noise, when the scene has some). Words (lang "en" or "ko") are only
+    ever inside \\text{}. Raises ValueError for an unknown optimizer or hyperparameter name.
     """
     spec = _spec(optimizer)
     given = dict(hyperparameters or {})
@@ -316,7 +325,10 @@ def rule_latex(optimizer: str, hyperparameters: dict | None = None, lr=None) -> 
             raise ValueError(f"{p.name} for optimizer {optimizer!r} must be a single "
                              f"{'true/false' if p.kind == 'bool' else 'number'}, "
                              f"got {h[p.name]!r:.40}") from None
-    return _aligned(_RULES[optimizer](h, None if lr is None else float(lr)))
+    rate = None if lr is None else float(lr)
+    if optimizer == "radam":                    # the only rule with words (in \\text{})
+        return _aligned(_radam(h, rate, lang))
+    return _aligned(_RULES[optimizer](h, rate))
 
 
 # ---- schedules --------------------------------------------------------------------------------------
@@ -359,11 +371,12 @@ def _cases(rows) -> str:
         + r" \end{cases}"
 
 
-def schedule_latex(schedule_spec=None, steps: int = 500, lr=None) -> str:
+def schedule_latex(schedule_spec=None, steps: int = 500, lr=None, lang: str = "en") -> str:
     """The learning rate at optimizer step k (k = 0 first) for a schedule spec, as KaTeX.
 
     schedule_spec: None, a name or a dict, as in a scene; parameters that default to the run's
-    length use `steps`. lr: the base rate eta_0 (None writes the symbol). ValueError when invalid.
+    length use `steps`. lr: the base rate eta_0 (None writes the symbol). lang: the language of
+    the few words (inside \\text{}). ValueError when invalid.
     """
     s = normalize_schedule(schedule_spec, steps)
     name = s["name"]
@@ -390,7 +403,7 @@ def schedule_latex(schedule_spec=None, steps: int = 500, lr=None) -> str:
         ramp = r"\frac{\min(k,\ " + total + ")}{" + total + "}"
         return lhs + eta + r"\left(" + _sum(number_latex(start), _coef(end - start, ramp)) + r"\right)"
     if name == "one_cycle":
-        return lhs + _one_cycle_latex(s, steps, lr)
+        return lhs + _one_cycle_latex(s, steps, lr, lang)
     if name == "warmup_cosine":
         w, sf, low = s["warmup_steps"], s["start_factor"], s["eta_min"]
         cos = _cosine(eta, lr, low, f"(k - {w})" if w else "k", max(steps - w, 1))
@@ -400,24 +413,26 @@ def schedule_latex(schedule_spec=None, steps: int = 500, lr=None) -> str:
         warm = eta + r"\left(" + ramp + r"\right)"
         return lhs + _cases([(warm, f"k < {w}"), (cos, rf"k \ge {w}")])
     if name == "plateau":
-        mode = "relative" if s["threshold_mode"] == "rel" else "absolute"
-        cooldown = (r"\text{, then wait " + str(s["cooldown"]) + " steps}") if s["cooldown"] else ""
+        mode = _words("latex.relative" if s["threshold_mode"] == "rel" else "latex.absolute", lang)
+        cooldown = (r"\text{" + _words("latex.then_wait", lang, cooldown=s["cooldown"]) + "}"
+                    if s["cooldown"] else "")
         return (r"\eta \leftarrow \max\left(" + _coef(s["factor"], r"\eta") + r",\ "
-                + number_latex(s["min_lr"]) + r"\right)\ \text{when the loss has not improved by }"
-                + number_latex(s["threshold"]) + r"\text{ (" + mode + ") for more than "
-                + str(s["patience"]) + r" steps}" + cooldown
-                + r"\quad (\eta = " + eta + r"\text{ at first})")
+                + number_latex(s["min_lr"]) + r"\right)\ \text{" + _words("latex.plateau_when", lang)
+                + "}" + number_latex(s["threshold"]) + r"\text{"
+                + _words("latex.for_more_than", lang, mode=mode, patience=s["patience"]) + "}"
+                + cooldown + r"\quad (\eta = " + eta + r"\text{" + _words("latex.at_first", lang)
+                + "})")
     raise ValueError(f"no formula for schedule {name!r}")   # pragma: no cover
 
 
-def _one_cycle_latex(s, steps, lr) -> str:
+def _one_cycle_latex(s, steps, lr, lang="en") -> str:
     """torch's OneCycleLR: warm up from max_lr/div_factor to max_lr, then anneal down."""
     max_lr = s["max_lr"] if s["max_lr"] is not None else lr
     if max_lr is None:
         div, final = s["div_factor"], s["div_factor"] * s["final_div_factor"]
-        return (r"\frac{\eta_0}{" + number_latex(div) + r"} \nearrow \eta_0 \text{ over the first "
-                + number_latex(100 * s["pct_start"]) + r"\% of the steps, then } \searrow \frac{\eta_0}{"
-                + number_latex(final) + "}")
+        return (r"\frac{\eta_0}{" + number_latex(div) + r"} \nearrow \eta_0 \text{"
+                + _words("latex.one_cycle", lang, pct=number_latex(100 * s["pct_start"]))
+                + r"} \searrow \frac{\eta_0}{" + number_latex(final) + "}")
     anneal = _anneal_cos if s["anneal_strategy"] == "cos" else _anneal_linear
     pct = s["pct_start"]
     initial = max_lr / s["div_factor"]
@@ -430,7 +445,8 @@ def _one_cycle_latex(s, steps, lr) -> str:
         phases = [(initial, max_lr), (max_lr, minimum)]
     rows, start = [], 0.0
     for i, ((a, b), end) in enumerate(zip(phases, ends)):
-        cond = (r"k \le " + number_latex(end)) if i < len(phases) - 1 else r"\text{otherwise}"
+        cond = (r"k \le " + number_latex(end)) if i < len(phases) - 1 else \
+            r"\text{" + _words("latex.otherwise", lang) + "}"
         rows.append((anneal(a, b, _phase(start, end)), cond))
         start = end
     return _cases(rows)
@@ -442,119 +458,24 @@ _FAMILY = {"sgd": "plain", "momentum": "momentum", "nesterov": "momentum", "lion
 for _name in OPTIMIZERS:
     _FAMILY.setdefault(_name, "adaptive")
 
-# surface -> {optimizer name | family | "*": one sentence}; the most specific key wins.
-_NOTES: dict[str, dict[str, str]] = {
-    "rosenbrock": {
-        "plain": "Here: GD drops into the curved valley within a few steps, then creeps along its "
-                 "nearly flat floor toward (1, 1), because the slope points across the valley, "
-                 "not along it.",
-        "momentum": "Here: momentum builds up speed along the curved valley but overshoots its "
-                    "floor and swings from wall to wall; Nesterov brakes earlier and wiggles less.",
-        "adaptive": "Here: per-coordinate scaling crosses into the valley fast, then the steps "
-                    "shrink as the gradients fade along the flat floor.",
-        "adagrad": "Here: the steep first steps fill AdaGrad's sum of squared gradients for good, "
-                   "so after a quick start it crawls along the valley.",
-        "rmsprop": "Here: the first step is 10× lr (no bias correction), then it walks down the "
-                   "valley in steady per-coordinate steps.",
-        "radam": "Here: the gradient at the default start is large (|g| ≈ 160), so RAdam's five "
-                 "unnormalised warm-up steps are big jumps before it settles down.",
-        "sign": "Here: Lion runs down the valley in fixed ±lr steps per coordinate and ends "
-                "rattling around (1, 1) instead of settling.",
-    },
-    "elongated_quadratic": {
-        "plain": "Here: GD zig-zags across the steep direction and crawls along the shallow one; "
-                 "it diverges once lr exceeds 2/15 ≈ 0.133 (2 over the steepest curvature).",
-        "momentum": "Here: momentum damps the zig-zag and keeps speed along the shallow axis; "
-                    "tuned as a heavy ball it needs about √κ times fewer steps than GD's κ.",
-        "adaptive": "Here: it rescales each coordinate and heads almost straight for the centre, "
-                    "until you rotate the bowl (angle): then the advantage is gone.",
-        "adagrad": "Here: it rescales each coordinate and heads almost straight for the centre "
-                   "(until you rotate the bowl), with steps that keep shrinking.",
-        "sign": "Here: Lion's sign steps ignore the curvature and move ±lr per coordinate, "
-                "diagonally at first; rotate the bowl to see it lose its way.",
-    },
-    "saddle": {
-        "*": "Here: the gradient vanishes at the centre; started exactly on y = 0 it never leaves "
-             "that axis and stalls at the saddle, while a small offset or gradient noise lets it "
-             "roll off downhill.",
-        "adaptive": "Here: started exactly on y = 0 it stays on that axis too (0/ε = 0); the "
-                    "smallest offset is enough, since it scales even a tiny y-gradient up to a "
-                    "full step and escapes fast.",
-        "sign": "Here: started exactly on y = 0 it stays on the axis (sign(0) = 0); off it, "
-                "Lion moves ±lr in y at once and escapes fast.",
-    },
-    "monkey_saddle": {
-        "*": "Here: near the centre the gradient fades quadratically, so GD crawls before it "
-             "escapes down one of the three valleys.",
-        "adaptive": "Here: the gradient fades quadratically near the centre, but per-coordinate "
-                    "scaling blows the tiny gradient up to full steps, so it leaves quickly.",
-        "sign": "Here: Lion's fixed ±lr steps do not notice that the gradient fades near the "
-                "centre, so it leaves at full speed.",
-    },
-    "multi_minima": {
-        "*": "Here: which well you end in depends on the start and the step size; plain gradient "
-             "steps stop in the first well they fall into.",
-        "momentum": "Here: momentum can carry it over the rim of a shallow well into a deeper one; "
-                    "which well you end in depends on the start, lr and μ.",
-    },
-    "himmelblau": {
-        "*": "Here: four equally deep minima whose basins meet near the hilltop: which one you "
-             "reach depends on the start and the step size.",
-    },
-    "six_hump_camel": {
-        "*": "Here: six minima, two of them global; from the default start GD and Adam stop in a "
-             "local minimum (f ≈ 2.1), while momentum carries on to a global one.",
-    },
-    "styblinski_tang": {
-        "*": "Here: four minima of different depths; from the default start runs settle in the "
-             "shallowest one, downhill of the start, although deeper ones exist.",
-    },
-    "booth": {
-        "*": "Here: a plain tilted bowl (condition number 9) where every sensible optimizer "
-             "succeeds, a fair baseline to compare speeds.",
-        "sign": "Here: a plain tilted bowl; Lion's fixed steps get there fast but end rattling "
-                "±lr around (1, 3).",
-    },
-    "matyas": {
-        "*": "Here: once in the shallow diagonal valley the gradient is tiny, so GD slows to a "
-             "crawl; methods that rescale the gradient keep moving.",
-        "adaptive": "Here: once in the shallow diagonal valley the gradient is tiny, but "
-                    "per-coordinate scaling keeps the steps large, so it keeps moving.",
-    },
-    "beale": {
-        "*": "Here: flat plateaus and steep walls: a fixed lr that suits one is wrong for the "
-             "other, which is where adaptive step sizes earn their keep.",
-    },
-    "goldstein_price": {
-        "*": "Here: values span six orders of magnitude and three local minima stop runs short of "
-             "the global one at (0, −1).",
-        "plain": "Here: gradients reach tens of thousands, so GD needs a tiny lr (1e-3 already "
-                 "diverges from the default start), and local minima stop it short of (0, −1).",
-        "momentum": "Here: gradients reach tens of thousands, so momentum needs a tiny lr (1e-3 "
-                    "already diverges from the default start); tuned, it rolls past local minima.",
-    },
-    "rastrigin": {
-        "*": "Here: local minima trap small steps: a run stops in the nearest dimple unless "
-             "momentum, large steps or noise carry it over the ridges.",
-    },
-    "dlfs_bowl": {
-        "*": "Here: the bowl is twenty times steeper in y than in x, so a step that suits y is "
-             "tiny for x: GD zig-zags across y and crawls along x.",
-        "momentum": "Here: momentum swings across y like a ball in a bowl and overshoots x = 0 "
-                    "before it settles.",
-        "adaptive": "Here: per-coordinate scaling evens out the two curvatures, so the zig-zag "
-                    "in y dies out fast and x moves at full speed.",
-    },
-    "ackley": {
-        "*": "Here: the flat outer region is full of small dimples that trap small steps; only "
-             "near the centre does the deep funnel pull runs in.",
-    },
-}
+# The note of each surface, per optimizer name, family or "all": the catalogs' strings
+# "explain.<surface>.<name|family|all>" (optiviz/catalogs); the most specific key wins.
+
+def _note_key(optimizer: str, surface_name) -> str | None:
+    if not isinstance(surface_name, str):
+        return None
+    for which in (optimizer, _FAMILY[optimizer], "all"):
+        key = f"explain.{surface_name}.{which}"
+        if i18n.has(key):
+            return key
+    return None
 
 
-def describe(optimizer: str, surface_name: str | None = None) -> str:
-    """The optimizer in plain words, plus what to watch for on this surface (when there's a note)."""
+def describe(optimizer: str, surface_name: str | None = None, lang: str = "en") -> str:
+    """The optimizer in plain words, plus what to watch for on this surface (when there's a note),
+    in `lang` ("en" or "ko")."""
     spec = _spec(optimizer)
-    notes = _NOTES.get(surface_name, {}) if isinstance(surface_name, str) else {}
-    note = notes.get(optimizer) or notes.get(_FAMILY[optimizer]) or notes.get("*")
-    return spec.summary if not note else f"{spec.summary} {note}"
+    summary = spec.summary if i18n.normalize(lang) == "en" else \
+        i18n.t(f"optimizer.{optimizer}.summary", lang)
+    key = _note_key(optimizer, surface_name)
+    return summary if key is None else f"{summary} {i18n.t(key, lang)}"

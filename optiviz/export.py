@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import renderer
+from . import i18n, renderer
 from . import scene as _scene
 from . import scene_record
 from .renderer import (BROWSER_HINT, MAX_STATIC_PIXELS, BrowserMissing, ExportError,  # noqa: F401 - re-exported
@@ -86,17 +86,17 @@ def _view_key(view) -> str:
 
 
 def view_figure(result, view: str = "race", *, step=None, frames: int = 0, width=None,
-                height=None, caption=True):
+                height=None, caption=True, lang: str = "en"):
     """The app's figure of a view ("race", "panels", "3d", "curves"; the app's labels "Race",
-    "Side by side", "3D", "Curves" too) at `step`, with `frames` animation frames.
-    result: a scene.SceneResult or its scene_record.SceneRecord."""
+    "Side by side", "3D", "Curves" too) at `step`, with `frames` animation frames, its words in
+    `lang`. result: a scene.SceneResult or its scene_record.SceneRecord."""
     from . import figures
 
     key = _view_key(view)
     fn = {"race": figures.race_figure, "panels": figures.panels_figure,
           "3d": figures.surface3d_figure, "curves": figures.curves_figure}[key]
     return fn(scene_record.of(result), step=step, frames=frames, width=width, height=height,
-              caption=caption)
+              caption=caption, lang=lang)
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +311,7 @@ def filename_for(result, fmt: str, view: str = "race") -> str:
 
 def export(result, fmt: str, *, view: str = "race", step=None, scale=None, frames: int = 100,
            fps: float = 20, hold: float = 1.0, width=None, height=None, caption=True,
-           progress=None) -> tuple[bytes, str, str]:
+           progress=None, lang: str = "en") -> tuple[bytes, str, str]:
     """Produce one download: returns (data, mime type, suggested file name).
 
     result: scene.compute_scene(...). fmt: a key of FORMATS. view (png, svg, html): "race",
@@ -319,6 +319,8 @@ def export(result, fmt: str, *, view: str = "race", step=None, scale=None, frame
     scale: pixel density, default 2 for png and 1 for gif/mp4. frames, fps, hold (gif, mp4):
     at most `frames` frames at `fps` a second, the last held `hold` s. width, height: CSS px
     (default: the view's usual size). progress(fraction, message): called during long renders.
+    lang: "en" or "ko", the language of the words in pictures, animations and the HTML page
+    (the data files are the same in both).
 
     Raises ValueError for bad options, BrowserMissing (png/svg without a browser) and
     ExportError when a render fails.
@@ -327,6 +329,7 @@ def export(result, fmt: str, *, view: str = "race", step=None, scale=None, frame
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r:.20}")
     f = FORMATS[fmt]
     report = progress or (lambda fraction, message: None)
+    lang = i18n.normalize(lang)
     record = scene_record.of(result)                    # read by every view below
     total = record.steps
     if step is not None:
@@ -344,10 +347,10 @@ def export(result, fmt: str, *, view: str = "race", step=None, scale=None, frame
             raise BrowserMissing()
         dw, dh = VIEW_SIZE[view_key]
         fig = view_figure(record, view_key, step=step, frames=0, width=width or dw,
-                          height=height or dh, caption=caption)
+                          height=height or dh, caption=caption, lang=lang)
         d = _figure_dict(fig)
         if step is not None and step < total and view_key in ("race", "panels"):
-            _add_step_label(d, step, total)
+            _add_step_label(d, step, total, lang)
         report(0.05, f"rendering the {fmt.upper()}")
         data = static_image(d, fmt, scale=scale, width=width or dw,
                             height=height or d["layout"].get("height") or dh)
@@ -361,7 +364,7 @@ def export(result, fmt: str, *, view: str = "race", step=None, scale=None, frame
         fps = _float_option("fps", fps, 1, animation.MAX_FPS)
         hold = _float_option("hold", hold, 0, 10)
         kwargs = dict(frames=frames, fps=fps, hold=hold, width=width, height=height,
-                      scale=scale, caption=caption, progress=report)
+                      scale=scale, caption=caption, progress=report, lang=lang)
         data = animation.gif_bytes(record, **kwargs) if fmt == "gif" else \
             animation.mp4_bytes(record, **kwargs)
         return data, f.mime, name
@@ -371,7 +374,7 @@ def export(result, fmt: str, *, view: str = "race", step=None, scale=None, frame
         live_view = {"race": "race", "panels": "side", "3d": "3d", "curves": "curves"}[view_key]
         at = None if step is None else _int_option("step", step, 0, total)
         page = live_html(record, view=live_view, step=None if at == total else at,
-                         height=_int_option("height", height or 560, 200, 4000))
+                         height=_int_option("height", height or 560, 200, 4000), lang=lang)
         return page.encode("utf-8"), f.mime, name
     if fmt == "csv":
         return trajectories_csv(result).encode("utf-8"), f.mime, name
@@ -380,13 +383,14 @@ def export(result, fmt: str, *, view: str = "race", step=None, scale=None, frame
     return scene_json(result.scene).encode("utf-8"), f.mime, name
 
 
-def _add_step_label(d: dict, step: int, total: int) -> None:
+def _add_step_label(d: dict, step: int, total: int, lang: str = "en") -> None:
     """A "step k / N" label at the top right of a still picture shown before the last step
     (where the animation's counter is)."""
     layout = d["layout"]
     top = int((layout.get("margin") or {}).get("t", 100))
     annotations = list(layout.get("annotations") or [])
-    annotations.append(dict(text=f"<b>step {step} / {total}</b>", xref="paper", yref="paper",
+    text = i18n.t("fig.step_of", lang, step=step, total=total)
+    annotations.append(dict(text=f"<b>{text}</b>", xref="paper", yref="paper",
                             x=1.0, y=1.0, xanchor="right", yanchor="top", yshift=top - 10,
                             showarrow=False, font=dict(size=20, color="#1f2933")))
     layout["annotations"] = annotations

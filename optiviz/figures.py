@@ -8,7 +8,8 @@ Every figure function reads the scene's one record (``scene_record.of``: runs, s
 takes a ``scene.SceneResult`` or that ``SceneRecord``, then the same keywords in the same order:
 ``step`` (the step shown initially, default the last), ``frames`` (the most animation frames, 0
 for none), ``template``, ``width``, ``height``, then ``caption`` (True:
-``scene.comparison_caption``; a string; or None).
+``scene.comparison_caption``; a string; or None), then ``lang`` ("en" or "ko": the words in the
+picture; Korean is drawn in CJK_FONT_FAMILY).
 
 The surface is a PNG in ``layout.images`` (``optiviz.surface_image``), never a contour/heatmap
 trace: plotly.js drops those when an animation starts, an image stays. Its level lines are drawn
@@ -29,12 +30,14 @@ from __future__ import annotations
 
 import html
 import math
+import unicodedata
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 from _plotly_utils.utils import convert_to_base64
 
+from . import i18n
 from . import scene as _scene
 from . import scene_record as _record
 from .scene_record import RunRecord, SceneRecord
@@ -52,6 +55,10 @@ PATH_WIDTH = 3.5            # a path on the race map (its halo is HALO_EXTRA wid
 HALO_EXTRA = 3.5
 CLICK_GRID = 24             # click-grid points per side
 FONT_SIZE = 14
+# Korean pictures: Chromium draws Latin text in plotly's usual fonts and falls back, glyph by
+# glyph, to the first family with Hangul (Debian: fonts-noto-cjk).
+CJK_FONT_FAMILY = ('"Open Sans", verdana, arial, "Noto Sans CJK KR", "Noto Sans KR", '
+                   '"Source Han Sans KR", "NanumGothic", "Malgun Gothic", sans-serif')
 SPEEDS = (0.5, 1.0, 2.0, 4.0)
 PLAY_SECONDS = 8.0          # duration of a full play at 1x (clamped to 40-250 ms per frame)
 CONTROLS_PX = 372           # width of the Play / Pause / speed buttons, left of the slider
@@ -142,18 +149,21 @@ def _template(template) -> dict:
     return template.to_plotly_json() if hasattr(template, "to_plotly_json") else dict(template)
 
 
-def _base_layout(template, width, height, default_height) -> dict:
+def _base_layout(template, width, height, default_height, lang="en") -> dict:
+    font = dict(size=FONT_SIZE, color=INK)
+    if i18n.normalize(lang) != "en":
+        font["family"] = CJK_FONT_FAMILY
     layout = dict(template=_template(template), height=height or default_height,
-                  font=dict(size=FONT_SIZE, color=INK), hovermode="closest",
+                  font=font, hovermode="closest",
                   hoverlabel=dict(font=dict(size=13)), paper_bgcolor="white", plot_bgcolor="white")
     if width:
         layout["width"] = width
     return layout
 
 
-def _caption_text(record, caption) -> str | None:
+def _caption_text(record, caption, lang="en") -> str | None:
     if caption is True:
-        return _scene.comparison_caption(record.scene)
+        return _scene.comparison_caption(record.scene, lang)
     if isinstance(caption, str) and caption.strip():
         return caption
     return None
@@ -171,12 +181,40 @@ def _plain(text: str) -> str:
     return html.escape(str(text), quote=False)
 
 
-def _title(record, surface, n: int) -> dict:
+def surface_words(surface, lang="en") -> tuple[str, str]:
+    """A surface's title and description in `lang` (a typed surface's title is its formula)."""
+    if i18n.normalize(lang) == "en":
+        return surface.title, surface.description
+    if surface.name == "custom":
+        return surface.title, i18n.t("custom.description", lang)
+    key = f"surface.{surface.name}"
+    if not i18n.has(key + ".title"):
+        return surface.title, surface.description
+    return i18n.t(key + ".title", lang), i18n.t(key + ".description", lang)
+
+
+def _run_name(r: RunRecord, lang="en") -> str:
+    """RunRecord.name in `lang`: the label, and where it diverged."""
+    if r.diverged_at is None or i18n.normalize(lang) == "en":
+        return r.name
+    return i18n.t("fig.diverged_name", lang, label=r.label, step=r.diverged_at)
+
+
+def _loss_title(loss_axis, lang="en") -> str:
+    if i18n.normalize(lang) == "en":
+        return loss_axis.title
+    if loss_axis.shift:
+        return i18n.t("fig.loss_shifted", lang, tiny=f"{loss_axis.tiny:g}")
+    return i18n.t("fig.loss", lang)
+
+
+def _title(record, surface, n: int, lang="en") -> dict:
     steps = record.scene["steps"]
-    runs = "1 optimizer" if n == 1 else f"{n} optimizers"
-    return dict(text=f"<b>{_plain(surface.title)}</b>: {runs}, {steps} steps", x=0.01, xanchor="left",
-                y=0.985, yanchor="top", font=dict(size=20),
-                subtitle=dict(text=surface.description, font=dict(size=13, color="#52606d")))
+    runs = i18n.t("fig.one_optimizer", lang) if n == 1 else i18n.t("fig.n_optimizers", lang, n=n)
+    title, description = surface_words(surface, lang)
+    return dict(text=f"<b>{_plain(title)}</b>: " + i18n.t("fig.title", lang, runs=runs, steps=steps),
+                x=0.01, xanchor="left", y=0.985, yanchor="top", font=dict(size=20),
+                subtitle=dict(text=description, font=dict(size=13, color="#52606d")))
 
 
 def _frame_duration(n_frames: int, speed: float) -> int:
@@ -189,15 +227,15 @@ def _play_args(duration: int, redraw: bool) -> list:
                        transition=dict(duration=0), mode="immediate")]
 
 
-def _controls(steps: list[int], active: int, redraw: bool, plot_px: float) -> dict:
+def _controls(steps: list[int], active: int, redraw: bool, plot_px: float, lang="en") -> dict:
     """One row under the plot: Play, Pause and speed buttons (each plays at that speed; the one
     last clicked stays highlighted), then a slider over the frames. plot_px: the expected width
     of the plot area, to start the slider just right of the buttons."""
     pause = [[None], dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0),
                           mode="immediate")]
-    buttons = [dict(label="▶ Play", method="animate",
+    buttons = [dict(label=i18n.t("fig.play", lang), method="animate",
                     args=_play_args(_frame_duration(len(steps), 1.0), redraw)),
-               dict(label="❚❚ Pause", method="animate", args=pause)]
+               dict(label=i18n.t("fig.pause", lang), method="animate", args=pause)]
     buttons += [dict(label=f"{s:g}×", method="animate",
                      args=_play_args(_frame_duration(len(steps), s), redraw)) for s in SPEEDS]
     menu = dict(type="buttons", direction="left", showactive=True, active=-1, x=0.0,
@@ -207,7 +245,8 @@ def _controls(steps: list[int], active: int, redraw: bool, plot_px: float) -> di
     slider = dict(
         active=active, x=slider_x, len=1.0 - slider_x, y=0.0, yanchor="top", xanchor="left",
         pad=dict(t=34, b=0), ticklen=3, minorticklen=0, font=dict(size=1, color="rgba(0,0,0,0)"),
-        currentvalue=dict(prefix="step ", font=dict(size=15, color=INK), xanchor="left",
+        currentvalue=dict(prefix=i18n.t("fig.slider_prefix", lang), font=dict(size=15, color=INK),
+                          xanchor="left",
                           offset=6),
         transition=dict(duration=0),
         steps=[dict(label=str(s), method="animate",
@@ -221,25 +260,26 @@ def _active(steps: list[int], step: int) -> int:
     return max(0, int(np.searchsorted(np.asarray(steps), step, side="right")) - 1)
 
 
-def _curve_traces(runs, loss_axis, lr_axis, axes, show_legend: bool) -> list[dict]:
+def _curve_traces(runs, loss_axis, lr_axis, axes, show_legend: bool, lang="en") -> list[dict]:
     """Loss and lr vs step, one line per run. axes: ((xa, ya) for loss, (xa, ya) for lr)."""
     (lx, ly), (rx, ry) = axes
     traces = []
+    step, loss_title = i18n.t("fig.slider_prefix", lang), _loss_title(loss_axis, lang)
     for r in runs:
         steps = np.arange(r.last + 1)
         traces.append(dict(
             type="scatter", mode="lines", x=steps.astype(np.int32), y=loss_axis.y(r.loss[: r.last + 1]),
-            xaxis=lx, yaxis=ly, name=r.name, legendgroup=r.label, showlegend=show_legend,
-            line=dict(color=r.color, width=2.5),
-            hovertemplate=f"<b>{r.label}</b><br>step %{{x}}<br>{loss_axis.title} "
+            xaxis=lx, yaxis=ly, name=_run_name(r, lang), legendgroup=r.label,
+            showlegend=show_legend, line=dict(color=r.color, width=2.5),
+            hovertemplate=f"<b>{r.label}</b><br>{step}%{{x}}<br>{loss_title} "
                           "= %{y:.4g}<extra></extra>"))
     for r in runs:
         n = r.last if r.diverged_at is not None else r.steps
         traces.append(dict(
             type="scatter", mode="lines", x=np.arange(1, n + 1, dtype=np.int32), y=r.lr[:n],
-            xaxis=rx, yaxis=ry, name=r.name, legendgroup=r.label, showlegend=False,
+            xaxis=rx, yaxis=ry, name=_run_name(r, lang), legendgroup=r.label, showlegend=False,
             line=dict(color=r.color, width=2.5, shape="hv"),
-            hovertemplate=f"<b>{r.label}</b><br>step %{{x}}<br>lr = %{{y:.4g}}<extra></extra>"))
+            hovertemplate=f"<b>{r.label}</b><br>{step}%{{x}}<br>lr = %{{y:.4g}}<extra></extra>"))
     return traces
 
 
@@ -273,7 +313,8 @@ def _log_ticks(axis: dict, lo: float, hi: float) -> dict:
     return axis
 
 
-def _curve_axes(layout, loss_axis, lr_axis, names, domains, total, x_title_on_both=False):
+def _curve_axes(layout, loss_axis, lr_axis, names, domains, total, x_title_on_both=False,
+                lang="en"):
     """Axis settings of the loss and lr panels. names: ((xaxis, yaxis) loss, (xaxis, yaxis) lr)
     as layout keys; domains: ((xdom, ydom), (xdom, ydom))."""
     (lxk, lyk), (rxk, ryk) = names
@@ -284,7 +325,7 @@ def _curve_axes(layout, loss_axis, lr_axis, names, domains, total, x_title_on_bo
     xr = [-0.01 * total, 1.025 * total]
     lxa, lya = lxk.replace("axis", ""), lyk.replace("axis", "")
     rxa, rya = rxk.replace("axis", ""), ryk.replace("axis", "")
-    step_title = dict(text="step", font=dict(size=13), standoff=6)
+    step_title = dict(text=i18n.t("fig.step", lang), font=dict(size=13), standoff=6)
     layout[lxk] = dict(common, domain=lxd, anchor=lya, range=xr, autorange=False)
     if x_title_on_both:
         layout[lxk]["title"] = step_title
@@ -292,13 +333,14 @@ def _curve_axes(layout, loss_axis, lr_axis, names, domains, total, x_title_on_bo
         layout[lxk]["matches"] = rxa
     layout[lyk] = dict(common, domain=lyd, anchor=lxa, type="log" if loss_axis.log else "linear",
                        range=loss_axis.range, autorange=False, exponentformat="power",
-                       title=dict(text=loss_axis.title, font=dict(size=13)))
+                       title=dict(text=_loss_title(loss_axis, lang), font=dict(size=13)))
     if loss_axis.log:
         _log_ticks(layout[lyk], *loss_axis.range)
     layout[rxk] = dict(common, domain=rxd, anchor=rya, range=xr, autorange=False, title=step_title)
     layout[ryk] = _log_ticks(dict(common, domain=ryd, anchor=rxa, type="log", range=lr_axis.range,
                                   autorange=False, exponentformat="power",
-                                  title=dict(text="learning rate", font=dict(size=13))),
+                                  title=dict(text=i18n.t("fig.learning_rate", lang),
+                                             font=dict(size=13))),
                              *lr_axis.range)
     return layout
 
@@ -323,15 +365,16 @@ def _map_axes(surface, xdom, ydom, xa="x", ya="y", equal=True, title=True) -> tu
     return xaxis, yaxis
 
 
-def _step_text(k: int, total: int) -> str:
-    return f"<b>step {k}</b> / {total}"
+def _step_text(k: int, total: int, lang="en") -> str:
+    return i18n.t("fig.step_counter", lang, step=k, total=total)
 
 
-def _step_counter(surface, k: int, total: int) -> dict:
+def _step_counter(surface, k: int, total: int, lang="en") -> dict:
     """"step k / N" in the map's top-right corner, a text trace the frames update."""
     (x0, x1), (y0, y1) = surface.bounds
     return dict(type="scatter", mode="text", name="step counter", x=[x1 - 0.02 * (x1 - x0)],
-                y=[y1 - 0.02 * (y1 - y0)], text=[_step_text(k, total)], textposition="bottom left",
+                y=[y1 - 0.02 * (y1 - y0)], text=[_step_text(k, total, lang)],
+                textposition="bottom left",
                 # A white glow keeps it readable over the darkest valleys of the image.
                 textfont=dict(size=15, color=INK, shadow="0 0 3px white, 0 0 3px white, 0 0 2px white"),
                 showlegend=False, hoverinfo="skip",
@@ -352,39 +395,42 @@ def _click_grid(surface, xa="x", ya="y", n=None) -> dict:
                 hovertemplate="(%{x:.2f}, %{y:.2f})<br>f = %{customdata:.4g}<extra></extra>")
 
 
-def landmark_traces(record: SceneRecord, xa="x", ya="y", legend=True, size=1.0) -> list[dict]:
+def landmark_traces(record: SceneRecord, xa="x", ya="y", legend=True, size=1.0,
+                    lang="en") -> list[dict]:
     """Minima (global first, as a star) and the start point: drawn above the paths."""
     traces = []
+    local_name, global_name, start_name = (i18n.t(f"fig.{k}", lang) for k in
+                                           ("local_minimum", "global_minimum", "start"))
     minima, values, glob = record.minima, record.minima_values, record.is_global
     if len(minima):
         local = ~glob
         many = int(local.sum()) > 12            # an egg crate: small dots, not a wall of diamonds
         if local.any():
             traces.append(dict(
-                type="scatter", mode="markers", name="local minimum", x=minima[local, 0],
+                type="scatter", mode="markers", name=local_name, x=minima[local, 0],
                 y=minima[local, 1], customdata=values[local], xaxis=xa, yaxis=ya,
                 showlegend=legend, legendrank=1002,
                 marker=dict(symbol="diamond", size=(6 if many else 11) * size, color="white",
                             line=dict(color=INK, width=1 if many else 1.5)),
                 unselected=dict(marker=dict(opacity=1)),
-                hovertemplate="local minimum<br>(%{x:.3f}, %{y:.3f})<br>f = %{customdata:.4g}"
-                              "<extra></extra>"))
+                hovertemplate=local_name + "<br>(%{x:.3f}, %{y:.3f})<br>f = %{customdata:.4g}"
+                                           "<extra></extra>"))
         traces.append(dict(
-            type="scatter", mode="markers", name="global minimum", x=minima[glob, 0],
+            type="scatter", mode="markers", name=global_name, x=minima[glob, 0],
             y=minima[glob, 1], customdata=values[glob], xaxis=xa, yaxis=ya, showlegend=legend,
             legendrank=1001,
             marker=dict(symbol="star", size=22 * size, color="#ffd23f",
                         line=dict(color=INK, width=1.5)),
             unselected=dict(marker=dict(opacity=1)),
-            hovertemplate="global minimum<br>(%{x:.3f}, %{y:.3f})<br>f = %{customdata:.4g}"
-                          "<extra></extra>"))
+            hovertemplate=global_name + "<br>(%{x:.3f}, %{y:.3f})<br>f = %{customdata:.4g}"
+                                        "<extra></extra>"))
     sx, sy = record.start
     traces.append(dict(
-        type="scatter", mode="markers", name="start", x=[sx], y=[sy],
+        type="scatter", mode="markers", name=start_name, x=[sx], y=[sy],
         xaxis=xa, yaxis=ya, showlegend=legend, legendrank=1003,
         marker=dict(symbol="square", size=13 * size, color="white", line=dict(color=INK, width=2.5)),
         unselected=dict(marker=dict(opacity=1)),
-        hovertemplate="start (%{x:.3f}, %{y:.3f})<extra></extra>"))
+        hovertemplate=start_name + " (%{x:.3f}, %{y:.3f})<extra></extra>"))
     return traces
 
 
@@ -394,7 +440,7 @@ def path_lines(r: RunRecord, width: float = PATH_WIDTH) -> tuple[dict, dict]:
 
 
 def _path_traces(r: RunRecord, k: int, xa="x", ya="y", legend=True,
-                 width=PATH_WIDTH) -> list[list[dict]]:
+                 width=PATH_WIDTH, lang="en") -> list[list[dict]]:
     """A run's path as [halo], [rest], [done]: the part up to step k is a bold line over a white
     halo, the part after it faint and dotted. Callers draw every halo first, then every rest,
     then every done line, so no run's halo covers another run's line."""
@@ -405,9 +451,10 @@ def _path_traces(r: RunRecord, k: int, xa="x", ya="y", legend=True,
                  yaxis=ya, showlegend=False, legendgroup=r.label, hoverinfo="skip",
                  name=f"{r.label} halo", line=halo_line)]
     line = [dict(type="scatter", mode="lines", x=_f32(done[:, 0]), y=_f32(done[:, 1]), xaxis=xa,
-                 yaxis=ya, name=r.name, legendgroup=r.label, showlegend=legend,
+                 yaxis=ya, name=_run_name(r, lang), legendgroup=r.label, showlegend=legend,
                  line=line_style,
-                 hovertemplate=f"<b>{r.label}</b><br>step %{{pointNumber}}<br>"
+                 hovertemplate=f"<b>{r.label}</b><br>{i18n.t('fig.slider_prefix', lang)}"
+                               "%{pointNumber}<br>"
                                "(%{x:.3f}, %{y:.3f})<extra></extra>")]
     ahead = []
     if len(rest) > 1:
@@ -423,7 +470,7 @@ def _layered(parts: list[list[list[dict]]]) -> list[dict]:
     return [t for layer in zip(*parts) for group in layer for t in group]
 
 
-def end_trace(r: RunRecord, xa="x", ya="y", size=1.0) -> dict | None:
+def end_trace(r: RunRecord, xa="x", ya="y", size=1.0, lang="en") -> dict | None:
     """None, or the end mark of a diverged run (an X, "<label> diverged") at its last finite
     point or, when that point lies outside the window, where its path last crossed the window's
     border (``RunRecord.end_xy``: the end is always visible; the hover gives the last point)."""
@@ -431,20 +478,21 @@ def end_trace(r: RunRecord, xa="x", ya="y", size=1.0) -> dict | None:
         return None
     lx, ly = r.pos(r.last)
     x, y = r.end_xy
-    where = (f"left the view at step {r.exit_step}<br>last finite point ({lx:.3g}, {ly:.3g})"
-             if r.exit_step is not None else f"last finite point ({lx:.3g}, {ly:.3g})")
+    last = f"{i18n.t('fig.last_finite', lang)} ({lx:.3g}, {ly:.3g})"
+    where = (f"{i18n.t('fig.left_view', lang, step=r.exit_step)}<br>{last}"
+             if r.exit_step is not None else last)
     return dict(type="scatter", mode="markers", x=[x], y=[y], xaxis=xa, yaxis=ya,
                 name=f"{r.label} diverged", legendgroup=r.label, showlegend=False,
                 cliponaxis=False,
                 marker=dict(symbol=r.end_symbol, size=20 * size, color=r.color,
                             line=dict(color="white", width=2)),
                 unselected=dict(marker=dict(opacity=1)),
-                hovertemplate=f"<b>{r.label}</b><br>diverged at step {r.diverged_at}<br>{where}"
-                              "<extra></extra>")
+                hovertemplate=f"<b>{r.label}</b><br>{i18n.t('fig.diverged_at', lang, step=r.diverged_at)}"
+                              f"<br>{where}<extra></extra>")
 
 
-def _end_traces(r: RunRecord, xa="x", ya="y", size=1.0) -> list[dict]:
-    t = end_trace(r, xa, ya, size)
+def _end_traces(r: RunRecord, xa="x", ya="y", size=1.0, lang="en") -> list[dict]:
+    t = end_trace(r, xa, ya, size, lang)
     return [] if t is None else [t]
 
 
@@ -487,18 +535,23 @@ def _trail_trace(r: RunRecord, k: int, trail: int) -> dict:
 # The figures
 
 
+def _text_units(text: str) -> int:
+    """Its width in Latin characters: 2 for each wide (CJK) character, 1 for the rest."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _legend_layout(names: list[str], width_px: float) -> tuple[int, int]:
     """(rows, entry text width in px) of a horizontal legend whose entries share one width (so
-    wrapped rows line up in columns): about 6.8 px a character at FONT_SIZE, plus ~46 px of
-    symbol and padding per entry."""
-    text = int(12 + 6.8 * max((len(n) for n in names), default=8))
+    wrapped rows line up in columns): about 6.8 px a character at FONT_SIZE (twice that for a
+    wide, e.g. Hangul, character), plus ~46 px of symbol and padding per entry."""
+    text = int(12 + 6.8 * max((_text_units(n) for n in names), default=8))
     per_row = max(1, int(width_px // (text + 46)))
     return math.ceil(len(names) / per_row), text
 
 
 def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_white", width=None,
                 height=None, caption=True, title=True, layout_width=None, slider=True,
-                click_grid=None, moving=True, spec=False) -> go.Figure:
+                click_grid=None, moving=True, spec=False, lang="en") -> go.Figure:
     """The main view: all paths on the surface, loss and lr panels on the right, animated.
 
     Static traces: the click grid, each run's path (bold up to `step`, dotted after), minima,
@@ -513,7 +566,7 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
     slider. click_grid: points per side of the click grid (default CLICK_GRID).
     moving=False: the still background optiviz.animation draws the race over, the same figure
     without what it draws itself frame by frame (heads, cursors, X marks, trail, counter) nor
-    the click grid; never animated.
+    the click grid; never animated. lang: "en" or "ko", the language of its words.
     """
     record = _record.of(result)
     surface, runs, total = record.surface, record.runs, record.steps
@@ -521,14 +574,15 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
     trail = int(trail) if trail and moving else 0
     fsteps = frame_steps(total, frames, k) if moving else []
     loss_axis, lr_axis = record.loss_axis, record.lr_axis
-    caption_text = _caption_text(record, caption)
+    caption_text = _caption_text(record, caption, lang)
 
     # Size the map so that, at the expected size, it is about as wide as it is tall (in data
     # units) and the loss/lr panels take the rest of the width.
     w_px, h_px = (width or layout_width or 1100), (height or 660)
-    names = [r.name for r in runs] + ["global minimum", "start"]
+    names = [_run_name(r, lang) for r in runs] + [i18n.t("fig.global_minimum", lang),
+                                                   i18n.t("fig.start", lang)]
     if len(surface.minima) > 1:
-        names.append("local minimum")
+        names.append(i18n.t("fig.local_minimum", lang))
     legend_rows, entry_px = _legend_layout(names, w_px - 90)
     margin_t = (90 if title else 14) + 22 * legend_rows
     margin_b = (100 if fsteps else 50) + (22 if caption_text else 0)
@@ -540,11 +594,11 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
     map_x, curves_x = [0.0, round(map_frac, 4)], [round(map_frac + gap, 4), 1.0]
 
     data = [_click_grid(surface, n=click_grid or CLICK_GRID)] if moving else []
-    data += _layered([_path_traces(r, k) for r in runs])
-    data += landmark_traces(record)
+    data += _layered([_path_traces(r, k, lang=lang) for r in runs])
+    data += landmark_traces(record, lang=lang)
     if moving:
-        data += [t for r in runs for t in _end_traces(r)]
-    data += _curve_traces(runs, loss_axis, lr_axis, (("x2", "y2"), ("x3", "y3")), False)
+        data += [t for r in runs for t in _end_traces(r, lang=lang)]
+    data += _curve_traces(runs, loss_axis, lr_axis, (("x2", "y2"), ("x3", "y3")), False, lang)
     moving_from = len(data)
     if trail:
         data += [_trail_trace(r, k, trail) for r in runs]
@@ -552,12 +606,12 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
         data += moving_traces(record, k)
     counter = bool(fsteps) and not slider
     if counter:
-        data.append(_step_counter(surface, k, total))
+        data.append(_step_counter(surface, k, total, lang))
     moving = list(range(moving_from, len(data)))
 
-    layout = _base_layout(template, width, height, 660)
+    layout = _base_layout(template, width, height, 660, lang)
     layout.update(
-        title=_title(record, surface, len(runs)) if title else None,
+        title=_title(record, surface, len(runs), lang) if title else None,
         margin=dict(l=60, r=24, t=margin_t, b=margin_b, pad=0),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="bottom",
                     font=dict(size=FONT_SIZE), bgcolor="rgba(255,255,255,0)",
@@ -568,7 +622,7 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
     )
     layout["xaxis"], layout["yaxis"] = _map_axes(surface, map_x, [0.0, 1.0])
     _curve_axes(layout, loss_axis, lr_axis, (("xaxis2", "yaxis2"), ("xaxis3", "yaxis3")),
-                ((curves_x, [0.56, 1.0]), (curves_x, [0.0, 0.44])), total)
+                ((curves_x, [0.56, 1.0]), (curves_x, [0.0, 0.44])), total, lang=lang)
     layout["annotations"] = [_caption_annotation(caption_text, margin_b)] if caption_text else []
 
     frame_list = []
@@ -584,9 +638,9 @@ def race_figure(result, *, step=None, frames=120, trail=None, template="plotly_w
                 xs, ys = _cursor_xy(runs, s, axis)
                 fd.append(dict(type="scatter", x=xs, y=ys))
             if counter:
-                fd.append(dict(type="scatter", text=[_step_text(s, total)]))
+                fd.append(dict(type="scatter", text=[_step_text(s, total, lang)]))
             frame_list.append(dict(name=str(s), data=fd, traces=moving))
-        controls = _controls(fsteps, _active(fsteps, k), False, plot_w)
+        controls = _controls(fsteps, _active(fsteps, k), False, plot_w, lang)
         if not slider:
             controls.pop("sliders")
         layout.update(controls)
@@ -603,7 +657,7 @@ def _grid_shape(n: int) -> tuple[int, int]:
 
 
 def panels_figure(result, *, step=None, frames=120, template="plotly_white", width=None,
-                  height=None, caption=True, spec=False) -> go.Figure:
+                  height=None, caption=True, spec=False, lang="en") -> go.Figure:
     """One small map per optimizer (up to 10, one row up to 4, else two rows), each titled with
     its run label and final loss or "diverged at step k", all on the same surface image and
     animated in sync by the same frames (the heads only)."""
@@ -612,7 +666,7 @@ def panels_figure(result, *, step=None, frames=120, template="plotly_white", wid
     k = _check_step(step, total)
     fsteps = frame_steps(total, frames, k)
     rows, cols = _grid_shape(len(runs))
-    caption_text = _caption_text(record, caption)
+    caption_text = _caption_text(record, caption, lang)
     margin_t = 96 + 44                                      # title, subtitle, panel titles
     margin_b = (96 if fsteps else 36) + (22 if caption_text else 0)
     (x0, x1), (y0, y1) = surface.bounds
@@ -628,7 +682,7 @@ def panels_figure(result, *, step=None, frames=120, template="plotly_white", wid
     gap_y = min(gap_px / plot_px, 0.3) if rows > 1 else 0.0
     h = (1.0 - gap_y * (rows - 1)) / rows
     resolution = max(120, min(300, int(round(panel_px))))
-    layout = _base_layout(template, width, height, default_height)
+    layout = _base_layout(template, width, height, default_height, lang)
     data, images, annotations, heads, parts = [], [], [], [], []
     for i, r in enumerate(runs):
         row, col = divmod(i, cols)
@@ -641,13 +695,13 @@ def panels_figure(result, *, step=None, frames=120, template="plotly_white", wid
         images.append(record.image(resolution, xref=xa, yref=ya))
         # No click grid here: only the race view moves the start (and the panels would carry
         # one grid per optimizer for the browser to draw).
-        data += _layered([_path_traces(r, k, xa, ya, legend=False, width=3.0)])
-        data += landmark_traces(record, xa, ya, legend=False, size=0.8)
-        data += _end_traces(r, xa, ya, size=0.85)
+        data += _layered([_path_traces(r, k, xa, ya, legend=False, width=3.0, lang=lang)])
+        data += landmark_traces(record, xa, ya, legend=False, size=0.8, lang=lang)
+        data += _end_traces(r, xa, ya, size=0.85, lang=lang)
         heads.append(head_trace(r, k, xa, ya, size=0.9))
         final = float(r.loss[r.last])
-        status = (f"diverged at step {r.diverged_at}" if r.diverged_at is not None
-                  else f"final loss {final:.3g}")
+        status = (i18n.t("fig.diverged_at", lang, step=r.diverged_at) if r.diverged_at is not None
+                  else i18n.t("fig.final_loss", lang, loss=f"{final:.3g}"))
         annotations.append(dict(
             text=f"<b><span style='color:{r.color}'>●</span> {r.label}</b><br>"
                  f"<span style='font-size:12px;color:#52606d'>{status}</span>",
@@ -657,7 +711,7 @@ def panels_figure(result, *, step=None, frames=120, template="plotly_white", wid
     data += heads
     if caption_text:
         annotations.append(_caption_annotation(caption_text, margin_b))
-    title = _title(record, surface, len(runs))
+    title = _title(record, surface, len(runs), lang)
     layout.update(title=title, margin=dict(l=40, r=20, t=margin_t, b=margin_b), showlegend=False,
                   images=images, annotations=annotations,
                   uirevision=_scene.scene_to_json(record.scene["surface"]))
@@ -666,12 +720,13 @@ def panels_figure(result, *, step=None, frames=120, template="plotly_white", wid
         for s in fsteps:
             frame_list.append(dict(name=str(s), traces=moving, data=[
                 dict(type="scatter", x=[p[0]], y=[p[1]]) for p in (r.head(s) for r in runs)]))
-        layout.update(_controls(fsteps, _active(fsteps, k), False, (width or 1100) - 60))
+        layout.update(_controls(fsteps, _active(fsteps, k), False, (width or 1100) - 60, lang))
     return _figure(data, layout, frame_list, spec)
 
 
 def surface3d_figure(result, *, step=None, frames=0, template="plotly_white", width=None,
-                     height=None, caption=True, resolution=120, spec=False) -> go.Figure:
+                     height=None, caption=True, resolution=120, spec=False,
+                     lang="en") -> go.Figure:
     """The surface in 3-D (z = log10(f - f_min + eps) where the surface is log-scaled, clipped
     at the 99.5th percentile) with every path lifted just above it and its head at `step`.
     With frames > 0 the heads animate (3-D animation redraws, so it is slower; default off)."""
@@ -721,7 +776,7 @@ def surface3d_figure(result, *, step=None, frames=0, template="plotly_white", wi
 
     data = [dict(type="surface", x=_f32(xs), y=_f32(ys), z=_f32(z), surfacecolor=_f32(scale.color(f)),
                  cmin=-0.3, cmax=1.0, colorscale=colorscale(), showscale=False, opacity=1.0,
-                 name=_plain(surface.title), hoverinfo="skip",
+                 name=_plain(surface_words(surface, lang)[0]), hoverinfo="skip",
                  lighting=dict(ambient=0.75, diffuse=0.5, specular=0.05, roughness=0.9),
                  contours=dict(z=dict(show=True, color="rgba(255,255,255,0.35)", width=1,
                                       start=z_lo, end=z_hi, size=(z_hi - z_lo) / LEVELS)))]
@@ -733,18 +788,21 @@ def surface3d_figure(result, *, step=None, frames=0, template="plotly_white", wi
         py = np.where(inside, pts[:, 1], np.nan)
         pz = np.where(inside, zof(pts[:, 0], pts[:, 1], r.loss[: shown + 1], n), np.nan)
         data.append(dict(type="scatter3d", mode="lines", x=_f32(px), y=_f32(py), z=_f32(pz),
-                         name=r.name, legendgroup=r.label, line=dict(color=r.color, width=9),
+                         name=_run_name(r, lang), legendgroup=r.label,
+                         line=dict(color=r.color, width=9),
                          hovertemplate=f"<b>{r.label}</b><br>(%{{x:.3f}}, %{{y:.3f}})"
                                        "<extra></extra>"))
     for m, v in zip(record.minima[:1], record.minima_values[:1]):
         data.append(dict(type="scatter3d", mode="markers", x=[float(m[0])], y=[float(m[1])],
                          z=[float(zof(m[0], m[1], v))],
-                         name="global minimum", marker=dict(symbol="diamond", size=7,
+                         name=i18n.t("fig.global_minimum", lang),
+                         marker=dict(symbol="diamond", size=7,
                                                             color="#ffd23f",
                                                             line=dict(color=INK, width=2))))
     sx, sy = record.start
     data.append(dict(type="scatter3d", mode="markers", x=[sx], y=[sy],
-                     z=[float(zof(sx, sy, surface.f(np.array([sx, sy]))))], name="start",
+                     z=[float(zof(sx, sy, surface.f(np.array([sx, sy]))))],
+                     name=i18n.t("fig.start", lang),
                      marker=dict(symbol="square", size=6, color="white",
                                  line=dict(color=INK, width=2))))
     heads_from = len(data)
@@ -762,12 +820,12 @@ def surface3d_figure(result, *, step=None, frames=0, template="plotly_white", wi
                          legendgroup=r.label, showlegend=False,
                          marker=dict(size=9, color=r.color, line=dict(color="white", width=2))))
     moving = list(range(heads_from, len(data)))
-    caption_text = _caption_text(record, caption)
+    caption_text = _caption_text(record, caption, lang)
     margin_b = (108 if fsteps else 30) + (24 if caption_text else 0)
-    layout = _base_layout(template, width, height, 640)
+    layout = _base_layout(template, width, height, 640, lang)
     axis = dict(showbackground=False, gridcolor="#cbd2d9", tickfont=dict(size=11))
     layout.update(
-        title=_title(record, surface, len(runs)), margin=dict(l=0, r=0, t=100, b=margin_b),
+        title=_title(record, surface, len(runs), lang), margin=dict(l=0, r=0, t=100, b=margin_b),
         legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom", font=dict(size=FONT_SIZE)),
         scene=dict(xaxis=dict(axis, title=dict(text="x"), range=[x0, x1]),
                    yaxis=dict(axis, title=dict(text="y"), range=[y0, y1]),
@@ -785,12 +843,12 @@ def surface3d_figure(result, *, step=None, frames=0, template="plotly_white", wi
                 hx, hy, hz = head(n, s)
                 fd.append(dict(type="scatter3d", x=hx, y=hy, z=hz))
             frame_list.append(dict(name=str(s), traces=moving, data=fd))
-        layout.update(_controls(fsteps, _active(fsteps, k), True, (width or 1100)))
+        layout.update(_controls(fsteps, _active(fsteps, k), True, (width or 1100), lang))
     return _figure(data, layout, frame_list, spec)
 
 
 def curves_figure(result, *, step=None, frames=0, template="plotly_white", width=None,
-                  height=None, caption=True, spec=False) -> go.Figure:
+                  height=None, caption=True, spec=False, lang="en") -> go.Figure:
     """Loss vs step (log y; loss - f_min + tiny where the minimum is negative, as the axis title
     says) and learning rate vs step (log y), every run, side by side; a cursor at `step` when
     given (animated with frames > 0)."""
@@ -799,24 +857,25 @@ def curves_figure(result, *, step=None, frames=0, template="plotly_white", width
     k = None if step is None else _check_step(step, total)
     fsteps = frame_steps(total, frames, k) if frames else []
     loss_axis, lr_axis = record.loss_axis, record.lr_axis
-    data = _curve_traces(runs, loss_axis, lr_axis, (("x", "y"), ("x2", "y2")), True)
+    data = _curve_traces(runs, loss_axis, lr_axis, (("x", "y"), ("x2", "y2")), True, lang)
     moving = []
     if k is not None or fsteps:
         at = total if k is None else k
         moving = [len(data), len(data) + 1]
         data.append(_cursor_trace(runs, at, loss_axis, "loss", "x", "y"))
         data.append(_cursor_trace(runs, at, lr_axis, "lr", "x2", "y2"))
-    caption_text = _caption_text(record, caption)
+    caption_text = _caption_text(record, caption, lang)
     margin_b = (118 if fsteps else 60) + (24 if caption_text else 0)
-    layout = _base_layout(template, width, height, 440)
+    layout = _base_layout(template, width, height, 440, lang)
     layout.update(
-        title=dict(text=f"<b>{_plain(surface.title)}</b>: loss and learning rate", x=0.01, xanchor="left",
+        title=dict(text=f"<b>{_plain(surface_words(surface, lang)[0])}</b>: "
+                        f"{i18n.t('fig.curves_title', lang)}", x=0.01, xanchor="left",
                    y=0.97, yanchor="top", font=dict(size=18)),
         margin=dict(l=70, r=24, t=90, b=margin_b),
         legend=dict(orientation="h", x=0.0, y=1.02, yanchor="bottom", font=dict(size=FONT_SIZE)))
     _curve_axes(layout, loss_axis, lr_axis, (("xaxis", "yaxis"), ("xaxis2", "yaxis2")),
                 (([0.0, 0.45], [0.0, 1.0]), ([0.56, 1.0], [0.0, 1.0])), total,
-                x_title_on_both=True)
+                x_title_on_both=True, lang=lang)
     layout["annotations"] = [_caption_annotation(caption_text, margin_b)] if caption_text else []
     frame_list = []
     if fsteps:
@@ -826,7 +885,8 @@ def curves_figure(result, *, step=None, frames=0, template="plotly_white", width
                 xs, ys = _cursor_xy(runs, s, axis)
                 fd.append(dict(type="scatter", x=xs, y=ys))
             frame_list.append(dict(name=str(s), traces=moving, data=fd))
-        layout.update(_controls(fsteps, _active(fsteps, total if k is None else k), False, (width or 1100) - 94))
+        layout.update(_controls(fsteps, _active(fsteps, total if k is None else k), False,
+                                (width or 1100) - 94, lang))
     return _figure(data, layout, frame_list, spec)
 
 

@@ -4,6 +4,11 @@ what is gone after a divergence), the surface image only when the surface change
 
     model = view_model(result)            # a dict, JSON-serializable
     decode(model["runs"][0]["x"])         # the numbers back, as float32
+
+Words: view_model(..., lang="ko") puts the live view's own labels in model["text"] (the
+catalogs' "live.*" strings, looked up by static/live_view/*.js with textContent) and the
+surface's title and the loss axis in that language; why_text and map_view.localized do the same
+for the "why it moves" record and the maps.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 
 import numpy as np
 
+from . import i18n
 from . import scene as _scene
 from . import scene_record as _record
 from . import surface_image as _surface_image
@@ -40,10 +46,12 @@ def surface_key(scene: dict) -> str:
     return _key(scene["surface"])
 
 
-def _surface(record, include_image: bool) -> dict:
+def _surface(record, include_image: bool, lang: str = "en") -> dict:
+    from .figures import surface_words
+
     surface = record.surface
     (x0, x1), (y0, y1) = record.bounds
-    out = {"key": surface_key(record.scene), "title": surface.title,
+    out = {"key": surface_key(record.scene), "title": surface_words(surface, lang)[0],
            "bounds": [[x0, x1], [y0, y1]],
            "minima": [[float(x), float(y)] for x, y in record.minima],
            "global": [bool(v) for v in record.is_global]}
@@ -98,11 +106,20 @@ def _zpath(surface) -> dict:
     return {**height, "zrange": [lo, hi], "lift": 0.03 * (hi - lo)}
 
 
+def texts(lang: str = "en") -> dict[str, str]:
+    """The live view's own words in `lang`, keyed as static/live_view/*.js looks them up."""
+    return i18n.section("live.", lang)
+
+
 def view_model(result, *, include_surface: bool = True, autoplay: bool = False,
-               step: int | None = None, view: str = "race") -> dict:
+               step: int | None = None, view: str = "race", lang: str = "en") -> dict:
     """The record the live view draws: the scene's runs, the surface (its image and 3-D mesh
     only when include_surface: the browser keeps surfaces by key), and where to start.
-    result: a scene.SceneResult or its scene_record.SceneRecord (the record is what is sent)."""
+    result: a scene.SceneResult or its scene_record.SceneRecord (the record is what is sent).
+    lang: "en" or "ko", the language of its words ("lang", "text")."""
+    from .figures import _loss_title
+
+    lang = i18n.normalize(lang)
     record = _record.of(result)
     surface = record.surface
     steps = int(record.scene["steps"])
@@ -114,14 +131,15 @@ def view_model(result, *, include_surface: bool = True, autoplay: bool = False,
                 for r in record.runs]
     return {
         "key": _key(record.scene), "steps": steps, "start": list(record.scene["start"]),
-        "surface": _surface(record, include_surface),
+        "surface": _surface(record, include_surface, lang),
         "runs": out_runs,
-        "loss_axis": {"log": loss_axis.log, "range": loss_axis.range, "title": loss_axis.title,
+        "loss_axis": {"log": loss_axis.log, "range": loss_axis.range,
+                      "title": _loss_title(loss_axis, lang),
                       "shift": loss_axis.shift, "tiny": loss_axis.tiny},
         "zpath": _zpath(surface),
         "tolerance": record.scene["tolerance"],
         "autoplay": bool(autoplay), "step": None if step is None else int(step),
-        "view": view,
+        "view": view, "lang": lang, "text": texts(lang),
     }
 
 
@@ -133,6 +151,18 @@ def why_model(result, index: int) -> dict:
     record = _why.why_record(run.trajectory, 0)
     return {"run": int(index), "label": run.label, "color": run.color,
             **_why.pack(record, encode)}
+
+
+def why_text(why: dict, lang: str = "en") -> dict:
+    """A why_model record with its words in `lang`: the overlays' labels and the words inside
+    the rule's lines (the numbers and symbols stay). A new top level; nothing shared is changed."""
+    if i18n.normalize(lang) == "en":
+        return why
+    overlays = {role: {**entry, "label": i18n.known(entry.get("label"), lang, "why.label.")}
+                for role, entry in why["overlays"].items()}
+    rule = [[i18n.phrases(seg, lang, "why.phrase.") if isinstance(seg, str) else seg
+             for seg in line] for line in why["rule"]]
+    return {**why, "overlays": overlays, "rule": rule}
 
 
 def model_bytes(model: dict) -> int:

@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from . import live
+from . import i18n, live
 from . import scene as _scene
 
 STATIC = Path(__file__).resolve().parents[1] / "static" / "live_view"
@@ -41,19 +41,24 @@ def _script_json(value) -> str:
 
 
 def live_html(result, *, view: str = "race", step: int | None = None, height: int = 560,
-              title: str | None = None) -> str:
-    model = live.view_model(result, include_surface=True, autoplay=True, step=step, view=view)
+              title: str | None = None, lang: str = "en") -> str:
+    from .figures import surface_words
+
+    lang = i18n.normalize(lang)
+    model = live.view_model(result, include_surface=True, autoplay=True, step=step, view=view,
+                            lang=lang)
     model["height"] = height
     css = (STATIC / "live_view.css").read_text("utf-8")
     code = "\n".join(_inline(m) for m in MODULES)
-    heading = (title or f"optiviz: {result.surface.title}")
+    surface_title, surface_description = surface_words(result.surface, lang)
+    heading = (title or f"optiviz: {surface_title}")
     def escape(text):
         return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     safe_title = escape(heading)
-    caption = escape(f"{result.surface.title}: {result.surface.description} "
-                     f"{_scene.comparison_caption(result.scene)}")
+    caption = escape(f"{surface_title}: {surface_description} "
+                     f"{_scene.comparison_caption(result.scene, lang)}")
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{safe_title}</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{safe_title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body {{margin: 16px; font-family: "Source Sans Pro", "Segoe UI", sans-serif;}}
 {css}</style></head>

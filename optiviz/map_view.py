@@ -136,10 +136,12 @@ def basin_model(result, n: int = BASIN_GRID) -> dict:
         runs.append({"label": label, "color": color, "image": png_url(basin_rgb(bmap)),
                      "counts": {str(k): v for k, v in counts.items()}})
     minima = [[float(x), float(y)] for x, y in surface.minima]
-    legend = [{"color": "rgb(%d,%d,%d)" % minimum_rgb(i), "label": f"ends at ({_num(m[0])}, {_num(m[1])})"}
+    legend = [{"color": "rgb(%d,%d,%d)" % minimum_rgb(i), "label": f"ends at ({_num(m[0])}, {_num(m[1])})",
+               "at": [_num(m[0]), _num(m[1])]}
               for i, m in enumerate(minima) if i in used][:10]
-    legend += [{"color": "rgb(%d,%d,%d)" % NOT_CONVERGED_RGB, "label": "ends elsewhere"},
-               {"color": "rgb(%d,%d,%d)" % DIVERGED_RGB, "label": "diverged"}]
+    legend += [{"color": "rgb(%d,%d,%d)" % NOT_CONVERGED_RGB, "label": "ends elsewhere",
+                "what": "ends_elsewhere"},
+               {"color": "rgb(%d,%d,%d)" % DIVERGED_RGB, "label": "diverged", "what": "diverged"}]
     return {"kind": "basin", "n": int(n), "steps": int(scene["steps"]),
             "x": {"range": [x0, x1], "scale": "linear"}, "y": {"range": [y0, y1], "scale": "linear"},
             "runs": runs, "legend": legend,
@@ -235,6 +237,31 @@ def map_model(result, kind: str) -> dict:
     if kind == "spread":
         return spread_model(result)
     raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r:.40}")
+
+
+def localized(model: dict, lang: str = "en") -> dict:
+    """A map model with its words (legend, colour scale, note) in `lang` ("en" or "ko"): a new
+    top level; the model itself (shared by the app's cache) is never changed."""
+    from .i18n import normalize, t
+
+    lang = normalize(lang)
+    if lang == "en" or not isinstance(model, dict):
+        return model
+    out = dict(model)
+    kind = model.get("kind")
+    if kind == "basin":
+        out["legend"] = [{**item, "label": t("map.ends_at", lang, x=item["at"][0], y=item["at"][1])
+                          if "at" in item else t(f"map.{item.get('what')}", lang)}
+                         for item in model["legend"]]
+        out["note"] = t("map.basin_note", lang, steps=model["steps"])
+    elif kind == "hyper":
+        out["scale"] = {**model["scale"], "title": t("map.hyper_scale", lang)}
+        out["note"] = t("map.hyper_note", lang)
+    elif kind == "spread":
+        k = model["runs"][0]["k"] if model.get("runs") else ENSEMBLE_RUNS
+        out["note"] = (t("map.spread_note", lang, k=k, noise=f"{model['noise']:g}")
+                       if model.get("noise", 0) > 0 else t("map.no_noise", lang))
+    return out
 
 
 def _num(v: float) -> str:

@@ -379,15 +379,19 @@ def _short(value) -> str:
     return str(value)
 
 
-def comparison_caption(scene: dict) -> str:
-    """What was compared, in words, for the figure's caption."""
+def comparison_caption(scene: dict, lang: str = "en") -> str:
+    """What was compared, in words, for the figure's caption (lang "en" or "ko")."""
+    from .i18n import t
+
     if scene.get("shared_lr") is not None:
-        lr = f"one learning rate shared by all optimizers: lr = {_short(scene['shared_lr'])}"
+        lr = t("caption.shared_lr", lang, lr=_short(scene["shared_lr"]))
     else:
-        lr = "each optimizer with its own learning rate"
+        lr = t("caption.own_lr", lang)
     sched = _schedule_name(scene.get("schedule"))
-    noise = f", gradient noise σ = {_short(scene['noise'])} (seed {scene['seed']})" if scene["noise"] else ""
-    return f"Compared: {lr}; schedule {sched}{noise}; {scene['steps']} steps."
+    sched = t(f"schedule.name.{sched}", lang) if lang != "en" else sched
+    noise = (t("caption.noise", lang, noise=_short(scene["noise"]), seed=scene["seed"])
+             if scene["noise"] else "")
+    return t("caption.compared", lang, lr=lr, schedule=sched, noise=noise, steps=scene["steps"])
 
 
 @dataclass(frozen=True, eq=False)

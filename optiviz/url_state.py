@@ -51,6 +51,7 @@ from urllib.parse import urlencode
 import landscapes
 from landscapes.formula import CUSTOM, MAX_LENGTH as MAX_FORMULA_CHARS, WINDOW_PARAMS
 from optim_core import OPTIMIZERS
+from optiviz import i18n
 from optiviz.scene import (DEFAULT_SCENE, ENTRY_KEYS, MAX_OPTIMIZERS, MAX_SCENE_BYTES, SCENE_KEYS,
                            default_scene, normalize_scene, scene_to_json)
 
@@ -632,15 +633,19 @@ def _params_to_scene(params, warnings: list[str]) -> dict:
 
 # ---- what is on screen besides the scene: the view, the step, the lesson ---------------------------
 
-VIEW_KEYS = ("view", "step", "lesson", "why")
+VIEW_KEYS = ("view", "step", "lesson", "why", "present", "lessons", "lang")
+LANGS = ("en", "ko")             # lang=ko|en: the page's language (optiviz.i18n)
+MAX_LESSONS_TEXT = 2000          # characters of a lessons=key1,key2,... list
 VIEWS = ("race", "side", "3d", "curves", "maps")
 
 
 def view_to_params(view: str | None, step: int | None, steps: int, lesson: str | None,
-                   why: int | None = None) -> dict:
+                   why: int | None = None, present: bool = False, lessons=(),
+                   lang: str | None = None) -> dict:
     """The URL keys of what is on screen: left out when they are the defaults (the race view,
-    at the end, no lesson, no "why it moves" panel). why: the explained run's index (the URL
-    counts runs from 1)."""
+    at the end, no lesson, no "why it moves" panel, not presenting, no lesson list). why: the
+    explained run's index (the URL counts runs from 1); present: the presenter's page (no
+    sidebar, no controls but the timeline); lessons: the presets n/p walk, in order."""
     params = {}
     if view and view != "race":
         params["view"] = view
@@ -650,14 +655,22 @@ def view_to_params(view: str | None, step: int | None, steps: int, lesson: str |
         params["lesson"] = lesson
     if why is not None and int(why) >= 0:
         params["why"] = str(int(why) + 1)
+    if present:
+        params["present"] = "1"
+    if lessons:
+        params["lessons"] = ",".join(lessons)
+    if lang in LANGS:                     # the page's language travels with the link
+        params["lang"] = lang
     return params
 
 
 def params_to_view(params, steps: int, lessons, runs: int = 0) -> tuple[dict, list[str]]:
-    """{"view", "step", "lesson", "why"} read from the URL (defaults where absent), and warnings
-    for what could not be used ("why" is a run's number, 1 to `runs`, read as its 0-based
-    index). Never raises."""
-    out = {"view": "race", "step": None, "lesson": None, "why": None}
+    """{"view", "step", "lesson", "why", "present", "lessons"} read from the URL (defaults where
+    absent), and warnings for what could not be used ("why" is a run's number, 1 to `runs`,
+    read as its 0-based index; "present" is 1 or 0; "lessons" a comma-separated list of preset
+    keys, each once, in order; "lang" ko or en, None when absent). Never raises."""
+    out = {"view": "race", "step": None, "lesson": None, "why": None, "present": False,
+           "lessons": [], "lang": None}
     warnings: list[str] = []
     try:
         items = dict(params.items()) if params is not None else {}
@@ -696,4 +709,35 @@ def params_to_view(params, steps: int, lessons, runs: int = 0) -> tuple[dict, li
             else:
                 warnings.append(f"Ignored why={_show(value, 30)} from the link: a run's number "
                                 f"from 1 to {runs}.")
+        elif key == "lang":
+            if value.lower() in LANGS:
+                out["lang"] = value.lower()
+            else:
+                warnings.append(i18n.t("lang.ignored", value=_show(value, 30)))
+        elif key == "present":
+            if value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+                out["present"] = value.lower() in ("1", "true", "yes", "on")
+            else:
+                warnings.append(f"Ignored present={_show(value, 30)} from the link: 1 or 0.")
+        elif key == "lessons":
+            out["lessons"], bad = _lesson_list(value, lessons)
+            if bad:
+                warnings.append(f"Ignored {_show(bad, 60)} in lessons=... from the link: "
+                                f"not a preset.")
     return out, warnings
+
+
+def _lesson_list(value: str, lessons) -> tuple[list[str], str]:
+    """The known preset keys of a lessons=key1,key2,... list, each once and in order, and the
+    rest (what could not be used) as one piece of text ("" when all of it was used)."""
+    if len(value) > MAX_LESSONS_TEXT:
+        return [], value
+    known, bad = [], []
+    for item in value.split(","):
+        item = item.strip()
+        if item in lessons:
+            if item not in known:
+                known.append(item)
+        elif item:
+            bad.append(item)
+    return known, ", ".join(bad)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from . import i18n
+
 
 def log_options(low: float, high: float, per_decade: int = 12) -> list[float]:
     """Log-spaced, 3-significant-digit values from low to high inclusive."""
@@ -94,50 +96,73 @@ def _log_grid(low: float, high: float, per_decade: int = 6) -> list[float]:
     return [float(f"{10 ** (a + i * (b - a) / n):.3g}") for i in range(n + 1)]
 
 
-def surface_control(param, value) -> Control:
-    """A surface parameter (landscapes.Param): log options, or a slider over its whole range."""
+def _words(keys: tuple[str, ...], label: str, help_: str, lang: str) -> tuple[str, str]:
+    """A parameter's label and help in `lang`: the first catalog key of `keys` that exists
+    (each a prefix of ".label" / ".help"), else the parameter's own English."""
+    if i18n.normalize(lang) == "en":
+        return label, help_
+    for part, english in (("label", label), ("help", help_)):
+        for key in keys:
+            if i18n.has(f"{key}.{part}"):
+                if part == "label":
+                    label = i18n.t(f"{key}.{part}", lang)
+                else:
+                    help_ = i18n.t(f"{key}.{part}", lang)
+                break
+    return label, help_
+
+
+def surface_control(param, value, lang: str = "en", surface: str | None = None,
+                    name: str | None = None) -> Control:
+    """A surface parameter (landscapes.Param): log options, or a slider over its whole range.
+    lang, surface, name: its label and help in that language (catalog "surfparam.<surface>.<name>")."""
     value = float(value)
+    label, help_ = _words((f"surfparam.{surface}.{name}",), param.label, param.help, lang)
     if param.log:
-        return Control("options", param.label, value, options=tuple(
-            with_value(_log_grid(param.min, param.max), value)), help=param.help, log=True)
-    return Control("slider", param.label, value, float(param.min), float(param.max),
-                   (param.max - param.min) / 200, help=param.help)
+        return Control("options", label, value, options=tuple(
+            with_value(_log_grid(param.min, param.max), value)), help=help_, log=True)
+    return Control("slider", label, value, float(param.min), float(param.max),
+                   (param.max - param.min) / 200, help=help_)
 
 
-def hyper_control(param, value) -> Control:
-    """An optimizer hyperparameter (optim_core HyperParam) with its HYPER_CONTROLS vocabulary."""
+def hyper_control(param, value, lang: str = "en", optimizer: str | None = None) -> Control:
+    """An optimizer hyperparameter (optim_core HyperParam) with its HYPER_CONTROLS vocabulary;
+    its label and help in `lang` (catalog "hyper.<optimizer>.<name>", then "hyper.<name>")."""
     spec = HYPER_CONTROLS.get(param.name, ("options", [param.default]))
-    label = param.label or param.name
+    label, help_ = _words((f"hyper.{optimizer}.{param.name}", f"hyper.{param.name}"),
+                          param.label or param.name, param.help, lang)
     if spec[0] == "toggle":
-        return Control("toggle", label, bool(value), help=param.help)
+        return Control("toggle", label, bool(value), help=help_)
     value = float(value)
     if spec[0] == "slider":
         return Control("slider", label, value, min(spec[1], value), max(spec[2], value), spec[3],
-                       help=param.help)
+                       help=help_)
     return Control("options", label, value, options=tuple(with_value(list(spec[1]), value)),
-                   help=param.help)
+                   help=help_)
 
 
-def schedule_control(param, value, steps: int) -> Control:
+def schedule_control(param, value, steps: int, lang: str = "en",
+                     schedule: str | None = None) -> Control:
     """A schedule parameter (optim_core ScheduleParam) for a run of `steps` steps. Integer
     lengths get a slider sized to the run, widened (up to what the core accepts) for a value
-    beyond it."""
-    label = param.label or param.name
+    beyond it. lang, schedule: its label and help in that language ("schedparam.<schedule>.*")."""
+    label, help_ = _words((f"schedparam.{schedule}.{param.name}",), param.label or param.name,
+                          param.help, lang)
     if param.kind == "int":
         lo = int(param.low)
         fit = int(min(param.high, max(steps, 1) * (2 if param.name == "T_max" else 1)))
         value = int(min(max(int(value), lo), param.high))
-        return Control("int", label, value, lo, max(fit, value, lo + 1), 1, help=param.help)
+        return Control("int", label, value, lo, max(fit, value, lo + 1), 1, help=help_)
     if param.kind == "choice":
-        return Control("choice", label, value, options=tuple(param.choices), help=param.help)
+        return Control("choice", label, value, options=tuple(param.choices), help=help_)
     if param.kind == "bool":
-        return Control("toggle", label, bool(value), help=param.help)
+        return Control("toggle", label, bool(value), help=help_)
     if param.kind == "optional_real":
         if value is not None:
             value = float(value)
         return Control("optional", label, value, options=tuple(
-            with_value(LR_OPTIONS, value) if value is not None else LR_OPTIONS), help=param.help)
+            with_value(LR_OPTIONS, value) if value is not None else LR_OPTIONS), help=help_)
     value = float(value)
     high = param.high if param.high is not None else max(10.0, value)
     return Control("number", label, value, min(float(param.low or 0.0), value), float(high),
-                   0.01 if high <= 1 else None, help=param.help)
+                   0.01 if high <= 1 else None, help=help_)

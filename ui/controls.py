@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from optiviz.widgets import LR_OPTIONS, Control, fmt, with_value
+from ui import lang as ui_lang
 
 
 class StateReader:
@@ -72,7 +73,8 @@ def draw(container, control: Control, key: str):
         ss[key] = control.value
         return control.value
     if kind == "optional":                  # a toggle, then a value
-        on = container.toggle(f"set {control.label}", value=control.value is not None,
+        on = container.toggle(ui_lang.t("controls.set", label=control.label),
+                              value=control.value is not None,
                               key=f"{key}.on", help=control.help)
         if not on:
             ss[key] = None

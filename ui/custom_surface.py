@@ -16,8 +16,10 @@ from typing import NamedTuple
 import streamlit as st
 
 import landscapes
-from landscapes.formula import ALLOWED, CUSTOM, MAX_LENGTH, WINDOW_PARAMS
+from landscapes.formula import ALLOWED, CUSTOM, FUNCTIONS, MAX_LENGTH, NAMES, WINDOW_PARAMS
+from optiviz import i18n
 from optiviz import scene as scenes
+from ui import lang as ui_lang
 from ui import text as ui_text
 from ui.controls import READER
 
@@ -36,9 +38,18 @@ class CustomControls(NamedTuple):
     start: tuple        # the surface's own start (the start inputs' default)
 
 
-def surface_label(name: str) -> str:
-    """The Surface selectbox's text for a surface name (the typed one included)."""
-    return TITLE if name == CUSTOM else landscapes.get(name).title
+def surface_label(name: str, lang: str = "en") -> str:
+    """The Surface selectbox's text for a surface name (the typed one included), in `lang`."""
+    if lang == "en":
+        return TITLE if name == CUSTOM else landscapes.get(name).title
+    return i18n.t("custom.title" if name == CUSTOM else f"surface.{name}.title", lang)
+
+
+def _help() -> str:
+    if ui_lang.current() == "en":
+        return HELP
+    allowed = ui_lang.t("custom.allowed", names=", ".join(NAMES), functions=", ".join(FUNCTIONS))
+    return ui_lang.t("custom.help", formula=DEFAULT_FORMULA, allowed=allowed)
 
 
 def surface_choices() -> list[str]:
@@ -58,13 +69,15 @@ def custom_surface(sb) -> CustomControls:
             ss[f"surface.{key}"] = float(p.default)
     drawn = sb is not READER
     text = sb.text_input("f(x, y) =", key=FORMULA_KEY, max_chars=MAX_LENGTH,
-                         placeholder=f"e.g. {DEFAULT_FORMULA}", help=HELP)
+                         placeholder=ui_lang.t("custom.placeholder", formula=DEFAULT_FORMULA),
+                         help=_help())
     window = {}
     for pair in (("xmin", "xmax"), ("ymin", "ymax")):
         row = sb.container(horizontal=True) if drawn else READER
         for key in pair:
             r = scenes.RANGES[f"surface.{key}"]
-            window[key] = row.number_input(r.label, float(r.low), float(r.high),
+            label = r.label if ui_lang.current() == "en" else ui_lang.t(f"surfparam.custom.{key}.label")
+            window[key] = row.number_input(label, float(r.low), float(r.high),
                                            key=f"surface.{key}", step=0.5, format="%g")
     params = {"formula": text, **{k: float(v) for k, v in window.items()}}
     try:
@@ -108,8 +121,8 @@ def _show_error(sb, text: str, error: Exception) -> None:
     items = [str(error)]
     marked = pointer(text, getattr(error, "column", None))
     if marked is not None:
-        items.append(f"here: {marked}")
-    sb.error(ui_text.notice_body("Not used, the race keeps the last valid surface:", items))
+        items.append(ui_lang.t("custom.here", marked=marked))
+    sb.error(ui_text.notice_body(ui_lang.t("custom.not_used"), items, lang=ui_lang.current()))
 
 
 def safe_latex(latex) -> str | None:

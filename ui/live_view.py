@@ -14,6 +14,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui import state
+
 STATIC = Path(__file__).resolve().parents[1] / "static"
 _lock = threading.Lock()
 
@@ -85,9 +87,17 @@ def _on_map(key: str):
     st.session_state["map"] = value if value in ("basin", "hyper", "spread") else None
 
 
+def _on_lesson(key: str):
+    """n/p pressed in the live view: the next or previous lesson of the list, loaded before
+    the script runs (a callback), so this rerun already draws it."""
+    value = (st.session_state.get(key) or {}).get("lesson")
+    if type(value) is int:                      # noqa: E721 - 1 or -1, never True
+        state.step_lesson(value)
+
+
 def live_view(model: dict, *, key: str = "live_view", height: int = 520, on_change=None):
     """Mount the live view; returns the component's result (.click, .view, .step, .why, .map,
-    .hyper: a settings-map cell clicked, .need_surface)."""
+    .hyper: a settings-map cell clicked, .need_surface, .lesson: n/p)."""
     mount = _component()
     callback = on_change or (lambda: None)
     return mount(key=key, data={**model, "height": height},
@@ -95,4 +105,5 @@ def live_view(model: dict, *, key: str = "live_view", height: int = 520, on_chan
                           "why": model.get("why_run"), "map": model.get("map_kind")},
                  on_click_change=callback, on_view_change=callback, on_step_change=callback,
                  on_need_surface_change=callback, on_why_change=lambda: _on_why(key),
-                 on_map_change=lambda: _on_map(key), on_hyper_change=callback)
+                 on_map_change=lambda: _on_map(key), on_hyper_change=callback,
+                 on_lesson_change=lambda: _on_lesson(key))

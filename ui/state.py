@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from optim_core import OPTIMIZERS
-from optiviz import export, presets
+from optiviz import export, presets, surface_defaults
 from optiviz import scene as scenes
 from optiviz.widgets import LR_OPTIONS, nearest
 
@@ -88,6 +88,49 @@ def apply_preset(key: str):
     st.session_state["lesson"] = key
     st.session_state["why"] = preset.why       # a lesson about a run's state opens on it
     st.session_state["autoplay"] = True        # a lesson starts with its race playing
+
+
+KEEP_ON_SURFACE_CHANGE = "keep_on_surface_change"     # the sidebar's "keep my start and rates"
+
+
+def on_surface_change():
+    """The user picked another surface in the Surface box: the start moves to that surface's
+    demo start and each optimizer gets the rate chosen for it there (optiviz.surface_defaults;
+    a second or third run of one optimizer keeps its 1/3, 1/9, ... of it, as Duplicate made
+    it; a shared rate becomes the smallest of them), unless the user asked to keep them. Links,
+    presets and scene files load their own start and rates (load_scene) and never come here."""
+    ss = st.session_state
+    ss.pop("lesson", None)                     # the lesson was about the other surface
+    if ss.get(KEEP_ON_SURFACE_CHANGE):
+        return
+    name = ss.get("surface")
+    start = surface_defaults.start_for(name)
+    if start is not None:
+        ss["start_x"], ss["start_y"] = start
+    chosen, seen = [], {}
+    for uid in ss.get("opt_uids", []):
+        optimizer = ss.get(f"opt.{uid}.name")
+        lr = surface_defaults.lr_for(name, optimizer)
+        if lr is None:
+            continue
+        twin = seen[optimizer] = seen.get(optimizer, -1) + 1
+        ss[f"opt.{uid}.lr"] = nearest(LR_OPTIONS, lr / 3 ** twin) if twin else lr
+        chosen.append(lr)
+    if chosen and ss.get("fair"):
+        ss["shared_lr"] = min(chosen)
+
+
+def step_lesson(direction: int):
+    """n or p in the live view: the next (+1) or previous (-1) preset of the lesson list (the
+    link's lessons=...), from the lesson on screen (none: n opens the first). Stops at the ends."""
+    ss = st.session_state
+    listed = [k for k in ss.get("lessons") or () if k in presets.preset_keys()]
+    if not listed or type(direction) is not int or direction not in (1, -1):   # noqa: E721
+        return
+    at = listed.index(ss["lesson"]) if ss.get("lesson") in listed else None
+    target = (0 if direction > 0 else None) if at is None else at + direction
+    if target is not None and 0 <= target < len(listed):
+        apply_preset(listed[target])
 
 
 def on_preset_pick():

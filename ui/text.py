@@ -14,6 +14,7 @@ import string
 
 import streamlit as st
 
+from optiviz.i18n import t
 from optiviz.text import plain
 
 MAX_CHARS = 400               # one message; longer ones are cut with an ellipsis
@@ -35,9 +36,9 @@ def literal(text, limit: int = MAX_CHARS) -> str:
     return "".join(out)
 
 
-def notice_body(title: str, items: list[str], max_items: int = MAX_ITEMS) -> str:
+def notice_body(title: str, items: list[str], max_items: int = MAX_ITEMS, lang: str = "en") -> str:
     """One message for many findings: the title, then at most `max_items` as a list, then
-    "and N more". Everything is literal (see literal())."""
+    "and N more" (in `lang`). Everything is literal (see literal())."""
     items = [i for i in items if i]
     body = literal(title)
     if not items:
@@ -45,16 +46,16 @@ def notice_body(title: str, items: list[str], max_items: int = MAX_ITEMS) -> str
     shown = items[:max_items]
     lines = [body] + [f"- {literal(item, 240)}" for item in shown]
     if len(items) > max_items:
-        lines.append(f"- {literal(f'and {len(items) - max_items} more')}")
+        lines.append(f"- {literal(t('text.and_more', lang, n=len(items) - max_items))}")
     return "\n".join(lines)
 
 
-def warning(title: str, items: list[str] | None = None) -> None:
-    st.warning(notice_body(title, items or []), icon="⚠️")
+def warning(title: str, items: list[str] | None = None, lang: str = "en") -> None:
+    st.warning(notice_body(title, items or [], lang=lang), icon="⚠️")
 
 
-def error(title: str, items: list[str] | None = None) -> None:
-    st.error(notice_body(title, items or []))
+def error(title: str, items: list[str] | None = None, lang: str = "en") -> None:
+    st.error(notice_body(title, items or [], lang=lang))
 
 
 def rendered(markdown: str) -> str:

@@ -26,3 +26,19 @@ export function fmt(v) {
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
   return Number(v.toPrecision(4)).toString();
 }
+
+// The live view's words in the page's language (optiviz/live.py texts(): the catalogs' "live.*"
+// strings, sent in the model as `text`). tr(key, english, values) looks one up, with the English
+// written where it is used as the fallback, and fills its {placeholders}; callers always put the
+// result in textContent (or a title / aria-label), never in HTML.
+let TEXT = {};
+
+export function setText(text) {
+  TEXT = text && typeof text === "object" ? text : {};
+}
+
+export function tr(key, english, values) {
+  const own = TEXT[key];
+  const s = typeof own === "string" ? own : english;
+  return values ? s.replace(/\{(\w+)\}/g, (m, name) => (name in values ? String(values[name]) : m)) : s;
+}

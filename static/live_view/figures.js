@@ -1,9 +1,20 @@
 // Plotly figures of the four views: what stays (axes, surface image, minima, start, legend).
 // What moves is drawn by overlay.js on a canvas over the maps and curves, from `panes`; only the
 // 3-D view (WebGL) moves its own traces, listed in traceMap for frame().
+// Words (legend names, axis titles) come from data.js's tr(): the page's language.
+
+import { tr } from "./data.js";
 
 const INK = "#1f2933";
 const FONT = {family: "Source Sans Pro, Segoe UI, sans-serif", size: 13, color: INK};
+// The presenter's page: type read from the back of a room, 20 px at 720 rows, 28 at 1080.
+function presentFont() {
+  return Math.round(Math.min(30, Math.max(20, (window.innerHeight || 720) / 38)));
+}
+// Below this plot width (a phone, a tablet held upright) the race stacks its map over its loss
+// and lr panes, so the map gets the whole width.
+export const NARROW = 700;
+const STACK = {l: 36, r: 10, b: 44, gapMap: 64, gapPanes: 30, pane: 150, presentPane: 200};
 
 // Plotly renders a subset of HTML in names and annotations: show labels as text.
 export function plain(text) {
@@ -51,23 +62,23 @@ function surfaceImage(model, xref, yref) {
 }
 
 function landmarks(model, xa, ya, legend) {
-  const s = model.surface, out = [];
+  const s = model.surface, out = [], big = model.present ? 1.4 : 1;
   const glob = s.minima.filter((_, i) => s.global[i]), local = s.minima.filter((_, i) => !s.global[i]);
   if (local.length) {
-    out.push({type: "scatter", mode: "markers", name: "local minimum", xaxis: xa, yaxis: ya,
+    out.push({type: "scatter", mode: "markers", name: tr("local_minimum", "local minimum"), xaxis: xa, yaxis: ya,
               x: local.map((p) => p[0]), y: local.map((p) => p[1]), showlegend: legend,
-              hoverinfo: "skip", marker: {symbol: "diamond", size: local.length > 12 ? 6 : 10,
+              hoverinfo: "skip", marker: {symbol: "diamond", size: (local.length > 12 ? 6 : 10) * big,
                                           color: "white", line: {color: INK, width: 1.5}}});
   }
   if (glob.length) {
-    out.push({type: "scatter", mode: "markers", name: "global minimum", xaxis: xa, yaxis: ya,
+    out.push({type: "scatter", mode: "markers", name: tr("global_minimum", "global minimum"), xaxis: xa, yaxis: ya,
               x: glob.map((p) => p[0]), y: glob.map((p) => p[1]), showlegend: legend,
-              hoverinfo: "skip", marker: {symbol: "star", size: 20, color: "#ffd23f",
+              hoverinfo: "skip", marker: {symbol: "star", size: 20 * big, color: "#ffd23f",
                                           line: {color: INK, width: 1.5}}});
   }
-  out.push({type: "scatter", mode: "markers", name: "start", xaxis: xa, yaxis: ya,
+  out.push({type: "scatter", mode: "markers", name: tr("start", "start"), xaxis: xa, yaxis: ya,
             x: [model.start[0]], y: [model.start[1]], showlegend: legend, hoverinfo: "skip",
-            marker: {symbol: "square", size: 12, color: "white", line: {color: INK, width: 2.5}}});
+            marker: {symbol: "square", size: 12 * big, color: "white", line: {color: INK, width: 2.5 * big}}});
   return out;
 }
 
@@ -78,9 +89,9 @@ function anchor(xa, ya) {
           showlegend: false, hoverinfo: "skip"};
 }
 
-function legendEntry(run, i) {
+function legendEntry(run, i, present) {
   return {type: "scatter", mode: "lines", name: plain(run.label), x: [null], y: [null],
-          legendgroup: `r${i}`, hoverinfo: "skip", line: {color: run.color, width: 3}};
+          legendgroup: `r${i}`, hoverinfo: "skip", line: {color: run.color, width: present ? 6 : 3}};
 }
 
 // Powers of ten only once a log axis spans a decade (Plotly's 2 and 5 labels clutter), and every
@@ -115,14 +126,14 @@ function lrAxis(model, domain, anchor) {
   if (!(hi > 0)) { lo = 1e-3; hi = 1; }
   const a = Math.log10(lo), b = Math.log10(hi), pad = Math.max(0.15, 0.06 * (b - a));
   // Powers of ten only once the range spans a decade (Plotly's 2 and 5 labels clutter).
-  const title = eff ? "lr, effective (‐‐x ··y)" : "learning rate";
+  const title = eff ? tr("lr_effective", "lr, effective (‐‐x ··y)") : tr("learning_rate", "learning rate");
   return {domain, anchor, type: "log", range: [a - pad, b + pad], title: {text: title},
           gridcolor: "#e5e7eb", exponentformat: "power", dtick: decadeTick(b - a + 2 * pad),
           nticks: fewTicks(b - a + 2 * pad)};
 }
 
 function stepAxis(model, domain, anchor, title) {
-  return {domain, anchor, range: [0, model.steps], title: title ? {text: "step"} : undefined,
+  return {domain, anchor, range: [0, model.steps], title: title ? {text: tr("step", "step")} : undefined,
           gridcolor: "#e5e7eb", zeroline: false};
 }
 
@@ -135,16 +146,105 @@ function mapAxes(model, xdom, ydom, xname, yname, titles) {
            constrain: "domain", fixedrange: true}];
 }
 
-function base(model) {
-  return {font: FONT, paper_bgcolor: "white", plot_bgcolor: "white", dragmode: false,
-          hovermode: false, margin: {l: 50, r: 12, t: 40, b: 40}, uirevision: model.surface.key,
-          legend: {orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: {size: 13},
+function base(model, opts) {
+  const size = opts.present ? presentFont() : FONT.size;
+  const layout = {font: {...FONT, size}, paper_bgcolor: "white", plot_bgcolor: "white", dragmode: false,
+          hovermode: false, margin: opts.present ? {l: 80, r: 16, t: 56, b: 60} : {l: 50, r: 12, t: 40, b: 40},
+          uirevision: model.surface.key,
+          legend: {orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: {size},
                    itemclick: false, itemdoubleclick: false},
           showlegend: true};
+  if (opts.height) layout.height = opts.height;
+  return layout;
 }
 
-export function build(view, model, k, ahead) {
-  const data = [], map = [], layout = base(model);
+// The race's legend entries (runs, minima, start) at `size` px, wrapped in rows of `width` px
+// as Plotly wraps a horizontal legend: how many rows.
+function legendRows(model, width, size) {
+  const s = model.surface, names = model.runs.map((r) => String(r.label));
+  if (s.global.some((g) => !g)) names.push(tr("local_minimum", "local minimum"));
+  if (s.global.some((g) => g)) names.push(tr("global_minimum", "global minimum"));
+  names.push(tr("start", "start"));
+  let rows = 1, used = 0;
+  const ctx = textMeter(size);
+  for (const name of names) {
+    // Plotly's item: a 40 px symbol, the text, a gap; a few px over, never under.
+    const w = 52 + (ctx ? ctx.measureText(name).width * 1.06 : 0.6 * size * name.length);
+    if (used && used + w > width) { rows += 1; used = 0; }
+    used += w;
+  }
+  return rows;
+}
+
+let meter = null;
+function textMeter(size) {
+  if (!meter) meter = document.createElement("canvas").getContext("2d");
+  if (meter) meter.font = `${size}px ${FONT.family}`;
+  return meter;
+}
+
+// The stacked race (a narrow plot): the map over the whole width, then loss, then lr; sizes in
+// px, the map as tall as the surface's window is for that width.
+function stacked(model, width, present) {
+  const size = present ? presentFont() : FONT.size;
+  const inner = Math.max(120, width - STACK.l - STACK.r);
+  const [[x0, x1], [y0, y1]] = model.surface.bounds;
+  const mapH = Math.round(inner * Math.min(Math.max((y1 - y0) / (x1 - x0), 0.4), 1.5)) + 2;
+  const t = 10 + legendRows(model, inner, size) * (size + 10);
+  const pane = present ? STACK.presentPane : STACK.pane;
+  const plotH = mapH + STACK.gapMap + 2 * pane + STACK.gapPanes;
+  return {inner, t, mapH, pane, plotH, height: t + plotH + STACK.b};
+}
+
+// Side by side: two columns at most on a narrow plot.
+function sideColumns(n, narrow) {
+  return n <= 2 ? n : n <= 4 || narrow ? 2 : 3;
+}
+
+// The height a view needs at this width, or null when the caller's height will do.
+export function height(view, model, width, present) {
+  if (!model || !(width < NARROW)) return null;
+  if (view === "race" || (view === "maps" && model.map && model.map.kind === "spread")) {
+    return stacked(model, width, present).height;
+  }
+  if (view === "side") {                  // each map as wide as its column, square cells
+    const n = model.runs.length, cols = sideColumns(n, true), rows = Math.ceil(n / cols);
+    const [[x0, x1], [y0, y1]] = model.surface.bounds;
+    const cell = (width - 40) / cols * Math.min(Math.max((y1 - y0) / (x1 - x0), 0.4), 1.5);
+    return Math.round(rows * cell / 0.9 + 30);
+  }
+  return null;
+}
+
+// The race's (or the noise spread's) axes, stacked: the map on top at full width, the loss
+// pane, the lr pane (none for the spread: its loss pane takes the step axis's title).
+function stackAxes(model, layout, width, present, lr) {
+  const g = stacked(model, width, present);
+  layout.margin = {l: STACK.l, r: STACK.r, t: g.t, b: STACK.b};
+  layout.height = g.height;
+  const frac = (px) => px / g.plotH;
+  const mapLo = 1 - frac(g.mapH);
+  const [xa, ya] = mapAxes(model, [0, 1], [mapLo, 1], "x", "y", true);
+  layout.xaxis = xa; layout.yaxis = ya;
+  // The panes' tick labels (10⁻³ …) are wider than the map's: their plots start further in.
+  const paneX = [Math.min(0.3, 26 / g.inner), 1];
+  const lossTop = mapLo - frac(STACK.gapMap);
+  if (lr) {
+    const lossLo = lossTop - frac(g.pane);
+    layout.xaxis2 = stepAxis(model, paneX, "y2", false);
+    layout.yaxis2 = lossAxis(model, [lossLo, lossTop], "x2");
+    layout.xaxis3 = stepAxis(model, paneX, "y3", true);
+    layout.yaxis3 = lrAxis(model, [0, lossLo - frac(STACK.gapPanes)], "x3");
+  } else {
+    layout.xaxis2 = stepAxis(model, paneX, "y2", true);
+    layout.yaxis2 = lossAxis(model, [0, lossTop], "x2");
+  }
+}
+
+export function build(view, model, k, ahead, opts = {}) {
+  const data = [], map = [], layout = base(model, opts);
+  const narrow = opts.width > 0 && opts.width < NARROW, present = Boolean(opts.present);
+  model.present = present;
   // No mode bar and no wheel zoom: the page scrolls, and the 3-D view keeps its camera drag.
   const config = {displaylogo: false, responsive: true, scrollZoom: false, doubleClick: false,
                   displayModeBar: false};
@@ -152,7 +252,15 @@ export function build(view, model, k, ahead) {
   steps(model);
   model.runs.forEach((run) => lossOf(model, run));
   const all = model.runs.map((_, i) => i);
-  if (view === "race") {
+  if (view === "race" && narrow) {
+    stackAxes(model, layout, opts.width, present, true);
+    layout.images = [surfaceImage(model, "x", "y")];
+    model.runs.forEach((run, i) => data.push(legendEntry(run, i, present)));
+    data.push(...landmarks(model, "x", "y", true));
+    data.push(anchor("x2", "y2"), anchor("x3", "y3"));
+    panes.push({x: "x", y: "y", kind: "map", runs: all}, {x: "x2", y: "y2", kind: "loss", runs: all},
+               {x: "x3", y: "y3", kind: "lr", runs: all});
+  } else if (view === "race") {
     const [xa, ya] = mapAxes(model, [0, 0.56], [0, 1], "x", "y", true);
     layout.xaxis = xa; layout.yaxis = ya;
     layout.images = [surfaceImage(model, "x", "y")];
@@ -160,13 +268,13 @@ export function build(view, model, k, ahead) {
     layout.yaxis2 = lossAxis(model, [0.56, 1], "x2");
     layout.xaxis3 = stepAxis(model, [0.66, 1], "y3", true);
     layout.yaxis3 = lrAxis(model, [0, 0.42], "x3");
-    model.runs.forEach((run, i) => data.push(legendEntry(run, i)));
+    model.runs.forEach((run, i) => data.push(legendEntry(run, i, present)));
     data.push(...landmarks(model, "x", "y", true));
     data.push(anchor("x2", "y2"), anchor("x3", "y3"));
     panes.push({x: "x", y: "y", kind: "map", runs: all}, {x: "x2", y: "y2", kind: "loss", runs: all},
                {x: "x3", y: "y3", kind: "lr", runs: all});
   } else if (view === "side") {
-    const n = model.runs.length, cols = n <= 2 ? n : n <= 4 ? 2 : 3, rows = Math.ceil(n / cols);
+    const n = model.runs.length, cols = sideColumns(n, narrow), rows = Math.ceil(n / cols);
     const gapX = 0.04, gapY = 0.1;
     layout.images = [];
     layout.annotations = [];
@@ -181,7 +289,7 @@ export function build(view, model, k, ahead) {
       layout.images.push(surfaceImage(model, `x${s}`, `y${s}`));
       layout.annotations.push({text: `<b>${plain(run.label)}</b>`, showarrow: false, xref: "paper",
                                yref: "paper", x: (xdom[0] + xdom[1]) / 2, y: ydom[1] + 0.01,
-                               yanchor: "bottom", font: {size: 13, color: run.color}});
+                               yanchor: "bottom", font: {size: layout.font.size, color: run.color}});
       data.push(...landmarks(model, `x${s}`, `y${s}`, false));
       panes.push({x: `x${s}`, y: `y${s}`, kind: "map", runs: [i]});
     });
@@ -198,7 +306,7 @@ export function build(view, model, k, ahead) {
       const at = Math.min(k, run.last), zz = zOf(model, run);
       map.push({kind: "path3d", run: i, index: data.length});
       data.push({type: "scatter3d", mode: "lines", name: plain(run.label), x: upto(run.x, at),
-                 y: upto(run.y, at), z: upto(zz, at), line: {color: run.color, width: 6},
+                 y: upto(run.y, at), z: upto(zz, at), line: {color: run.color, width: present ? 10 : 6},
                  hoverinfo: "skip"});
       const h = head(run, k);
       map.push({kind: "head3d", run: i, index: data.length});
@@ -209,18 +317,18 @@ export function build(view, model, k, ahead) {
     // Seen from the front and above, the valleys open towards the viewer and the paths on
     // their floors stay in sight.
     layout.scene = {xaxis: {title: {text: "x"}, range: [x0, x1]}, yaxis: {title: {text: "y"}, range: [y0, y1]},
-                    zaxis: {title: {text: mesh.ztitle.split(",")[0]}, range: mesh.zrange, nticks: 4},
+                    zaxis: {title: {text: narrow ? "" : mesh.ztitle.split(",")[0]}, range: mesh.zrange, nticks: 4},
                     aspectmode: "manual", aspectratio: {x: 1, y: (y1 - y0) / (x1 - x0), z: 0.45},
                     camera: {eye: {x: -0.45, y: -1.45, z: 1.55}}};
     layout.margin = {l: 0, r: 0, t: 30, b: 0};
   } else if (view === "maps") {
-    mapsFigure(model, data, layout, panes);
+    mapsFigure(model, data, layout, panes, narrow ? opts.width : 0);
   } else {                                        // curves
     layout.xaxis = stepAxis(model, [0, 1], "y", false);
     layout.yaxis = lossAxis(model, [0.56, 1], "x");
     layout.xaxis2 = stepAxis(model, [0, 1], "y2", true);
     layout.yaxis2 = lrAxis(model, [0, 0.42], "x2");
-    model.runs.forEach((run, i) => data.push(legendEntry(run, i)));
+    model.runs.forEach((run, i) => data.push(legendEntry(run, i, present)));
     data.push(anchor("x2", "y2"));
     panes.push({x: "x", y: "y", kind: "loss", runs: all}, {x: "x2", y: "y2", kind: "lr", runs: all});
   }
@@ -240,7 +348,7 @@ function grid(n, gapX, gapY) {
   return out;
 }
 
-function mapsFigure(model, data, layout, panes) {
+function mapsFigure(model, data, layout, panes, narrowWidth) {
   const m = model.map;
   layout.images = [];
   layout.annotations = [];
@@ -249,16 +357,20 @@ function mapsFigure(model, data, layout, panes) {
   if (!m || !m.runs.length) {
     layout.xaxis = {visible: false}; layout.yaxis = {visible: false};
     data.push(anchor("x", "y"));
-    layout.annotations.push({text: m ? "" : "computing the map …", showarrow: false, xref: "paper",
+    layout.annotations.push({text: m ? "" : tr("computing_map", "computing the map …"), showarrow: false, xref: "paper",
                              yref: "paper", x: 0.5, y: 0.5, font: {size: 16}});
     return;
   }
   if (m.kind === "spread") {
-    const [xa, ya] = mapAxes(model, [0, 0.56], [0, 1], "x", "y", true);
-    layout.xaxis = xa; layout.yaxis = ya;
+    if (narrowWidth) {
+      stackAxes(model, layout, narrowWidth, model.present, false);
+    } else {
+      const [xa, ya] = mapAxes(model, [0, 0.56], [0, 1], "x", "y", true);
+      layout.xaxis = xa; layout.yaxis = ya;
+      layout.xaxis2 = stepAxis(model, [0.66, 1], "y2", true);
+      layout.yaxis2 = lossAxis(model, [0, 1], "x2");
+    }
     layout.images = [surfaceImage(model, "x", "y")];
-    layout.xaxis2 = stepAxis(model, [0.66, 1], "y2", true);
-    layout.yaxis2 = lossAxis(model, [0, 1], "x2");
     data.push(...landmarks(model, "x", "y", false), anchor("x2", "y2"));
     panes.push({x: "x", y: "y", kind: "spread-map", runs: m.runs.map((_, i) => i)},
                {x: "x2", y: "y2", kind: "spread-loss", runs: m.runs.map((_, i) => i)});

@@ -8,7 +8,7 @@
 // Labels come from user-controlled scenes: they are set with textContent, never as HTML.
 
 import { loadPlotly } from "./plotly_loader.js";
-import { decode, decodeRun, fmt, lossY } from "./data.js";
+import { decode, decodeRun, fmt, lossY, setText, tr } from "./data.js";
 import * as figures from "./figures.js";
 import { Overlay } from "./overlay.js";
 import * as why from "./why.js";
@@ -19,6 +19,7 @@ const VIEWS = [["race", "Race"], ["side", "Side by side"], ["3d", "3D"], ["curve
                ["maps", "Maps"]];
 const MAP_KINDS = [["basin", "Where each start ends"], ["hyper", "Which settings work"],
                    ["spread", "Noise spread"]];
+const LESSON_KEYS = {n: 1, N: 1, PageDown: 1, p: -1, P: -1, PageUp: -1};   // a clicker sends PageDown/Up
 const surfaces = new Map();                   // surface key -> {image, mesh}: sent once
 const instances = new WeakMap();              // parent element -> LiveView
 
@@ -58,6 +59,11 @@ class LiveView {
     this.copyButton.classList.add("lv-copy");
     this.copyButton.title = "Copy this page's link: the scene, the view, the step and the lesson";
     bar.appendChild(this.copyButton);
+    this.presentButton = button("Copy presenter link", () => this.copyLink(true),
+                                "Copy a link that shows only the picture and its timeline, in large " +
+                                "type, for a projector (space plays, ←/→ step, n/p: next/previous lesson)");
+    this.presentButton.classList.add("lv-copy-present");
+    bar.appendChild(this.presentButton);
     this.mapBar = el("div", "lv-mapbar");
     this.mapBar.setAttribute("data-testid", "map-bar");
     this.mapButtons = MAP_KINDS.map(([key, label]) => {
@@ -94,20 +100,132 @@ class LiveView {
     this.aheadBox = document.createElement("input");
     this.aheadBox.type = "checkbox";
     this.aheadBox.addEventListener("change", () => { this.ahead = this.aheadBox.checked; this.redraw(); });
-    aheadLabel.append(this.aheadBox, document.createTextNode(" show the path ahead"));
+    this.aheadText = document.createTextNode(" show the path ahead");
+    aheadLabel.append(this.aheadBox, this.aheadText);
+    // The lesson list (lessons=... in the link): previous / next lesson, as p / n do.
+    this.lessonNav = el("span", "lv-lessons");
+    this.lessonNav.setAttribute("data-testid", "lesson-nav");
+    this.prevLesson = button("◀ lesson", () => this.stepLesson(-1), "previous lesson of the list (p)");
+    this.lessonAt = el("span", "lv-lesson-at");
+    this.nextLesson = button("lesson ▶", () => this.stepLesson(1), "next lesson of the list (n)");
+    this.lessonNav.append(this.prevLesson, this.lessonAt, this.nextLesson);
+    this.lessonNav.style.display = "none";
     tl.append(this.toStart, this.back, this.playButton, this.fwd, this.toEnd, this.scrub,
-              this.counter, speeds, aheadLabel);
+              this.counter, speeds, aheadLabel, this.lessonNav);
     this.readout = el("div", "lv-readout");
     this.whyPanel = el("div", "lv-why");
     this.whyPanel.setAttribute("data-testid", "why-panel");
     this.root.append(bar, this.mapBar, this.plot, this.mapInfo, tl, this.readout, this.whyPanel);
     this.root.addEventListener("keydown", (e) => this.onKey(e));
+    // On the presenter's page the keys work wherever the focus is not in a field of the page.
+    document.addEventListener("keydown", (e) => {
+      if (this.present && this.root.isConnected && !this.root.contains(e.target) &&
+          !e.target.closest("input, textarea, select, [contenteditable=true]")) this.onKey(e);
+    });
+    // A narrower or wider plot may need the other layout (stacked on a phone) or height.
+    if (window.ResizeObserver) {
+      new ResizeObserver(() => {
+        clearTimeout(this.resizeTimer);
+        this.resizeTimer = setTimeout(() => this.onResize(), 120);
+      }).observe(this.root);
+    }
+    window.addEventListener("resize", () => {
+      clearTimeout(this.resizeTimer);
+      this.resizeTimer = setTimeout(() => this.onResize(), 120);
+    });
+  }
+
+  // The layout the plot's size asks for changed: draw it again (same model, same step).
+  onResize() {
+    if (!this.model || !this.root.isConnected) return;
+    const key = this.sizeKey();
+    if (key !== this.drawnSize) this.render();
+  }
+
+  sizeKey() {
+    const w = Math.round((this.plot.clientWidth || this.root.clientWidth) / 8);
+    return `${w}|${this.present ? window.innerHeight : 0}`;
+  }
+
+  // The plot's height: a phone's stacked race fits its map; the presenter's page fills the
+  // window under what is above it; otherwise the server's.
+  plotHeight() {
+    const width = this.plot.clientWidth || this.root.clientWidth || 800;
+    const fitted = figures.height(this.view, this.model, width, this.present);
+    if (fitted) return fitted;
+    if (this.present) {
+      const top = this.plot.getBoundingClientRect().top + window.scrollY;
+      const below = this.root.getBoundingClientRect().bottom - this.plot.getBoundingClientRect().bottom;
+      return Math.max(320, Math.round(window.innerHeight - top - below - 12));
+    }
+    return this.height || 520;
+  }
+
+  // What the server says about the page around the graph: presenting, and the lesson list.
+  applyPage(data) {
+    this.present = Boolean(data.present);
+    this.root.classList.toggle("lv-present", this.present);
+    this.root.setAttribute("data-present", this.present ? "1" : "0");
+    const lessons = data.lessons && data.lessons.keys && data.lessons.keys.length ? data.lessons : null;
+    this.lessons = lessons;
+    this.lessonNav.style.display = lessons && this.setTriggerValue ? "" : "none";
+    if (lessons) {
+      const at = lessons.at;
+      this.lessonAt.textContent = `${at == null ? "–" : at + 1} / ${lessons.keys.length}`;
+      this.lessonAt.title = at == null ? "" : lessons.titles[at];
+      this.prevLesson.disabled = at == null || at <= 0;
+      this.nextLesson.disabled = at != null && at >= lessons.keys.length - 1;
+      this.root.setAttribute("data-lesson", at == null ? "" : lessons.keys[at]);
+    }
+  }
+
+  // n / p: the next or previous lesson of the list, loaded by the server (ui.state.step_lesson).
+  stepLesson(direction) {
+    if (!this.setTriggerValue || !this.lessons) return;
+    this.setTriggerValue("lesson", direction);
+  }
+
+  // The page's language (data.lang, data.text from optiviz/live.py): the fixed labels built
+  // above, set again as text. True when it changed since the last model (then redraw).
+  applyText(data) {
+    const lang = data.lang || "en";
+    if (lang === this.lang) return false;
+    this.lang = lang;
+    setText(data.text);
+    this.root.setAttribute("lang", lang);
+    this.root.setAttribute("aria-label", tr("aria", "optimizer race: space plays, arrow keys step"));
+    const label = (b, key, english, titleKey, titleEnglish, values) => {
+      if (!b) return;
+      if (key) b.textContent = tr(key, english, values);
+      if (titleKey) b.title = tr(titleKey, titleEnglish, values);
+    };
+    for (const [key, english] of VIEWS) label(this.viewButtons.find((b) => b.dataset.view === key), `view.${key}`, english);
+    for (const [key, english] of MAP_KINDS) label(this.mapButtons.find((b) => b.dataset.map === key), `map.${key}`, english);
+    label(this.whyButton, "why", "Why it moves", "why_title",
+          "the optimizer's own state at the playhead: arrows, box and this step's numbers");
+    label(this.copyButton, "copy", "Copy link", "copy_title",
+          "Copy this page's link: the scene, the view, the step and the lesson");
+    label(this.presentButton, "copy_present", "Copy presenter link", "copy_present_title",
+          "Copy a link that shows only the picture and its timeline, in large type, for a projector " +
+          "(space plays, ←/→ step, n/p: next/previous lesson)");
+    label(this.toStart, null, null, "to_start", "back to step 0 (Home)");
+    label(this.back, null, null, "back", "one step back (←)");
+    label(this.playButton, null, null, "play", "play / pause (space)");
+    label(this.fwd, null, null, "fwd", "one step on (→)");
+    label(this.toEnd, null, null, "to_end", "to the end (End)");
+    label(this.prevLesson, "prev_lesson", "◀ lesson", "prev_lesson_title", "previous lesson of the list (p)");
+    label(this.nextLesson, "next_lesson", "lesson ▶", "next_lesson_title", "next lesson of the list (n)");
+    this.scrub.setAttribute("aria-label", tr("scrub", "step"));
+    for (const b of this.speedButtons) label(b, null, null, "speed", "play at {speed}× speed", {speed: b.dataset.speed});
+    this.aheadText.textContent = tr("ahead", " show the path ahead");
+    return true;
   }
 
   setCallbacks(setStateValue, setTriggerValue) {
     this.setStateValue = setStateValue;
     this.setTriggerValue = setTriggerValue;
     this.whyButton.style.display = setStateValue ? "" : "none";   // offline (HTML export): no server
+    this.presentButton.style.display = setStateValue ? "" : "none";
   }
 
   // ---- data from the server -------------------------------------------------------------
@@ -121,8 +239,10 @@ class LiveView {
       this.setTriggerValue && this.setTriggerValue("need_surface", data.surface.key);
       return;
     }
+    this.applyPage(data);
+    const relabel = this.applyText(data);
     const whyKey = (data.why ? `${data.why.run}` : "") + "|" + (data.map ? data.map.kind : "");
-    if (sameScene && this.height === data.height && this.whyKey === whyKey) return;  // nothing new here
+    if (sameScene && this.height === data.height && this.whyKey === whyKey && !relabel) return;  // nothing new here
     this.whyKey = whyKey;
     this.whyPending = false;
     const first = !this.model;
@@ -147,6 +267,7 @@ class LiveView {
     await this.render();
     this.timing = {arrived, decodeMs: decoded - arrived, plotlyAt: loaded, drawnAt: performance.now()};
     if (first && this.view === "maps" && !data.map) this.askMap("basin");   // a link to the maps
+    if (first && this.present) this.root.focus({preventScroll: true});       // the keys work at once
     if (data.autoplay && (first || !sameScene) && data.autoplay !== this.autoplayed) {
       this.autoplayed = data.autoplay;
       this.seek(0, false);
@@ -158,7 +279,12 @@ class LiveView {
 
   async render() {
     const t0 = performance.now();
-    const fig = figures.build(this.view, this.model, this.step, this.ahead);
+    const height = this.plotHeight();
+    this.plot.style.height = `${height}px`;
+    const fig = figures.build(this.view, this.model, this.step, this.ahead,
+                              {width: this.plot.clientWidth || this.root.clientWidth, height,
+                               present: this.present});
+    this.drawnSize = this.sizeKey();
     this.traceMap = fig.traceMap;
     this.panes = fig.panes;
     // A new race on the same scene layout (a slider moved) changes at most some axis ranges:
@@ -169,7 +295,18 @@ class LiveView {
     if (ranges) {
       if (Object.keys(ranges).length) await this.Plotly.relayout(this.plot, ranges);
     } else {
+      const wanted = mapRanges(fig.layout);        // read before Plotly changes the layout
       await this.Plotly.react(this.plot, fig.data, fig.layout, fig.config);
+      // Plotly.react keeps a map's old range when the new surface's window has another shape
+      // (its scaleanchor constraint then stretches the range, not the domain): set it again.
+      const fl = this.plot._fullLayout, fix = {};
+      for (const [axis, range] of Object.entries(wanted)) {
+        const got = fl[axis] && fl[axis].range;
+        if (!got || Math.abs(got[0] - range[0]) > 1e-9 || Math.abs(got[1] - range[1]) > 1e-9) {
+          fix[`${axis}.range`] = range;
+        }
+      }
+      if (Object.keys(fix).length) await this.Plotly.relayout(this.plot, fix);
     }
     this.shown = {view: this.view, shape};
     if (!this.overlay) {
@@ -204,6 +341,8 @@ class LiveView {
 
   drawOverlay() {
     if (!this.overlay || !this.model) return;
+    // Lines seen from the back of a room: 1.8 times as thick at 720 rows, 2.4 at 1080.
+    this.overlay.thick = this.present ? Math.max(1.8, window.innerHeight / 450) : 1;
     this.overlayState = this.overlay.draw(this.model, this.view === "3d" ? [] : this.panes,
                                           this.step, this.ahead);
   }
@@ -221,7 +360,7 @@ class LiveView {
     r.setAttribute("data-view", this.view);
     r.setAttribute("data-playing", this.playing ? "1" : "0");
     this.scrub.value = String(this.step);
-    this.counter.textContent = `step ${this.step} / ${this.model.steps}`;
+    this.counter.textContent = tr("counter", "step {step} / {total}", {step: this.step, total: this.model.steps});
     this.playButton.textContent = this.playing ? "❚❚" : "▶";
     for (const b of this.viewButtons) b.classList.toggle("lv-on", b.dataset.view === this.view);
     for (const b of this.speedButtons) b.classList.toggle("lv-on", Number(b.dataset.speed) === this.speed);
@@ -232,7 +371,7 @@ class LiveView {
     if (!this.model || !this.setStateValue) return;
     const on = !this.model.why;
     this.whyPending = true;
-    this.whyButton.textContent = on ? "Why it moves …" : "Why it moves";
+    this.whyButton.textContent = on ? tr("why_busy", "Why it moves …") : tr("why", "Why it moves");
     this.setStateValue("why", on ? (this.lastWhy ?? 0) : null);
   }
 
@@ -249,9 +388,9 @@ class LiveView {
     this.lastWhy = w.run;
     const run = runs[w.run], j = why.stepAt(w, this.step);
     const pick = el("div", "lv-why-pick");
-    pick.append(document.createTextNode("Explain: "));
+    pick.append(document.createTextNode(tr("explain", "Explain: ")));
     runs.forEach((r, i) => {
-      const b = button(r.label, () => this.pickWhy(i), `explain ${r.label}`);
+      const b = button(r.label, () => this.pickWhy(i), tr("explain_run", "explain {label}", {label: r.label}));
       b.style.borderColor = r.color;
       b.classList.toggle("lv-on", i === w.run);
       if (i === w.run) { b.style.background = r.color; }
@@ -260,8 +399,10 @@ class LiveView {
     const drawn = this.overlayState && this.overlayState[w.run] && this.overlayState[w.run].why;
     const gone = run.diverged != null && j >= run.diverged;
     const title = el("div", "lv-why-title");
-    title.textContent = gone ? `${run.label} diverged at step ${run.diverged}: nothing left to explain.`
-      : `${run.label}, step ${j}: from θ${sub(j - 1)} (the head at step ${j - 1}) to θ${sub(j)}`;
+    title.textContent = gone ? tr("why_gone", "{label} diverged at step {step}: nothing left to explain.",
+                                  {label: run.label, step: run.diverged})
+      : tr("why_step", "{label}, step {step}: from θ{from} (the head at step {prev}) to θ{to}",
+           {label: run.label, step: j, from: sub(j - 1), prev: j - 1, to: sub(j)});
     const key = el("div", "lv-why-key");
     for (const m of why.MARKS) {
       const entry = w.overlays[m.role];
@@ -269,20 +410,21 @@ class LiveView {
       const item = el("span", "lv-why-item"), line = el("span", "lv-why-line");
       line.style.borderTopColor = m.color || run.color;
       line.style.borderTopStyle = m.dash.length ? "dashed" : "solid";
-      item.append(line, document.createTextNode(m.text || entry.label));
+      item.append(line, document.createTextNode(m.key ? tr(m.key, m.text) : entry.label));
       key.appendChild(item);
     }
     if (w.overlays.effective && w.overlays.grad) {
       const item = el("span", "lv-why-item"), box = el("span", "lv-why-box");
       box.style.borderColor = why.BOX.color;
-      item.append(box, document.createTextNode(why.BOX.text));
+      item.append(box, document.createTextNode(tr(why.BOX.key, why.BOX.text)));
       key.appendChild(item);
     }
     const cut = drawn && drawn.marks.some((mk) => mk.cut);
     if (drawn && (drawn.scale > 1 || cut)) {
       const note = el("span", "lv-why-scale");
-      note.textContent = (drawn.scale > 1 ? `drawn ×${drawn.scale.toLocaleString("en")} to be seen` : "") +
-        (drawn.scale > 1 && cut ? "; " : "") + (cut ? "a broken arrow is longer than drawn" : "");
+      note.textContent = (drawn.scale > 1 ? tr("drawn_scale", "drawn ×{scale} to be seen",
+                                               {scale: drawn.scale.toLocaleString("en")}) : "") +
+        (drawn.scale > 1 && cut ? "; " : "") + (cut ? tr("broken_arrow", "a broken arrow is longer than drawn") : "");
       key.appendChild(note);
     }
     const rule = el("div", "lv-why-rule");
@@ -292,8 +434,8 @@ class LiveView {
       rule.appendChild(line);
     }
     const hint = el("div", "lv-why-hint");
-    hint.textContent = "The lr pane adds this run's effective rate per coordinate (dashed: x, dotted: y). " +
-      "←/→ walk one step.";
+    hint.textContent = tr("why_hint", "The lr pane adds this run's effective rate per coordinate " +
+                          "(dashed: x, dotted: y). ←/→ walk one step.");
     this.whyPanel.replaceChildren(pick, title, key, rule, hint);
   }
 
@@ -303,20 +445,23 @@ class LiveView {
     this.whyPanel.style.display = on ? "" : "none";
     this.readout.style.display = on ? "none" : "";
     this.whyButton.classList.toggle("lv-on", on);
-    if (!this.whyPending) this.whyButton.textContent = "Why it moves";
+    if (!this.whyPending) this.whyButton.textContent = tr("why", "Why it moves");
     this.root.setAttribute("data-why", on ? String(this.model.why.run) : "");
     if (on) { this.fillWhy(); return; }
     // The runs at the playhead: where each is, how far from the nearest minimum, and whether it
     // has reached one (loss within the scene's tolerance) or diverged by this step.
     const k = this.step, m = this.model, minima = m.surface.minima;
-    const rows = [["", "run", "step", "loss", "x", "y", "lr", "to nearest min", "reached"]];
+    const rows = [["", ...[["run", "run"], ["step", "step"], ["loss", "loss"], ["x", "x"], ["y", "y"],
+                           ["lr", "lr"], ["dist", "to nearest min"], ["reached", "reached"]]
+      .map(([k, english]) => tr(`col_${k}`, english))]];
     for (const run of m.runs) {
       const gone = run.diverged != null && k >= run.diverged;
       const at = Math.min(k, run.last);
       const lr = k > 0 ? run.lr[Math.min(k, run.lr.length) - 1] : run.lr[0];
       const dist = minima.length ? Math.min(...minima.map(([a, b]) => Math.hypot(run.x[at] - a, run.y[at] - b))) : NaN;
-      const reached = run.reached != null && run.reached <= k ? `at step ${run.reached}` : "not yet";
-      rows.push([run.color, run.label, gone ? `diverged at ${run.diverged}` : String(k),
+      const reached = run.reached != null && run.reached <= k ? tr("at_step", "at step {step}", {step: run.reached})
+        : tr("not_yet", "not yet");
+      rows.push([run.color, run.label, gone ? tr("diverged_at", "diverged at {step}", {step: run.diverged}) : String(k),
                  fmt(run.loss[at]), fmt(run.x[at]), fmt(run.y[at]), gone ? "–" : fmt(lr),
                  fmt(dist), gone ? "–" : reached]);
     }
@@ -448,8 +593,9 @@ class LiveView {
   }
 
   // This page's link with the view and step on screen now (the server fills in the rest).
-  link() {
+  link(present) {
     const url = new URL(window.location.href);
+    if (present) url.searchParams.set("present", "1");
     if (this.view === "race") url.searchParams.delete("view"); else url.searchParams.set("view", this.view);
     if (this.step >= this.model.steps) url.searchParams.delete("step");
     else url.searchParams.set("step", String(this.step));
@@ -457,6 +603,12 @@ class LiveView {
   }
 
   onKey(e) {
+    if (LESSON_KEYS[e.key] && !e.ctrlKey && !e.metaKey && !e.altKey && this.lessons &&
+        e.target.tagName !== "INPUT") {
+      e.preventDefault();
+      this.stepLesson(LESSON_KEYS[e.key]);
+      return;
+    }
     const keys = {" ": () => this.togglePlay(), "ArrowLeft": () => this.seek(this.step - (e.shiftKey ? 10 : 1), true),
                   "ArrowRight": () => this.seek(this.step + (e.shiftKey ? 10 : 1), true),
                   "Home": () => this.seek(0, true), "End": () => this.seek(this.model.steps, true)};
@@ -512,8 +664,8 @@ class LiveView {
     return null;
   }
 
-  async copyLink() {
-    const link = this.link();
+  async copyLink(present) {
+    const link = this.link(present);
     try {
       await navigator.clipboard.writeText(link);
     } catch (err) {                              // no clipboard API (plain http): select it
@@ -524,9 +676,21 @@ class LiveView {
       document.execCommand("copy");
       area.remove();
     }
-    this.copyButton.textContent = "Link copied";
-    setTimeout(() => { this.copyButton.textContent = "Copy link"; }, 1500);
+    const b = present ? this.presentButton : this.copyButton, text = b.textContent;
+    b.textContent = present ? tr("present_copied", "Presenter link copied") : tr("copied", "Link copied");
+    setTimeout(() => { b.textContent = text; }, 1500);
   }
+}
+
+// The ranges of a figure's maps (axes held to the surface's aspect by a constraint).
+function mapRanges(layout) {
+  const out = {};
+  for (const [key, axis] of Object.entries(layout)) {
+    if (/^[xy]axis\d*$/.test(key) && axis && axis.constrain === "domain" && Array.isArray(axis.range)) {
+      out[key] = axis.range.slice();
+    }
+  }
+  return out;
 }
 
 // The map from the server: spread quantiles as float32 arrays (loss shifted as the loss axis).

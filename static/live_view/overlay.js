@@ -12,6 +12,7 @@ export class Overlay {
     this.plot = plot;
     this.canvas = document.createElement("canvas");
     this.canvas.className = "lv-overlay";
+    this.thick = 1;                     // line and dot size factor (1.8 on the presenter's page)
     plot.style.position = "relative";
     plot.appendChild(this.canvas);
   }
@@ -93,8 +94,8 @@ export class Overlay {
       ctx.globalAlpha = 1;
       const mx = new Float32Array(n + 1), my = new Float32Array(n + 1);
       for (let i = 0; i <= n; i++) { mx[i] = q[2][2 * i]; my[i] = q[2][2 * i + 1]; }
-      polyline(ctx, f, mx, my, 0, n, run.color, 3, 1);
-      if (n >= 0) dot(ctx, f.px(mx[n]), f.py(my[n]), 6, run.color, 2);
+      polyline(ctx, f, mx, my, 0, n, run.color, 3 * this.thick, 1);
+      if (n >= 0) dot(ctx, f.px(mx[n]), f.py(my[n]), 6 * this.thick, run.color, 2);
     } else {
       const ly = run.lossY;
       for (const [lo, hi, alpha] of [[0, 4, 0.15], [1, 3, 0.25]]) {
@@ -114,7 +115,7 @@ export class Overlay {
         ctx.fill();
       }
       ctx.globalAlpha = 1;
-      polyline(ctx, f, model.idx, ly[2], 0, n, run.color, 2.5, 1);
+      polyline(ctx, f, model.idx, ly[2], 0, n, run.color, 2.5 * this.thick, 1);
     }
   }
 
@@ -137,37 +138,37 @@ export class Overlay {
     for (const [series, dash] of [[ex, [7, 4]], [ey, [2, 3]]]) {
       ctx.save();
       ctx.setLineDash(dash);
-      stairs(ctx, f, series, n, run.color);
+      stairs(ctx, f, series, n, run.color, this.thick);
       ctx.restore();
     }
   }
 
   drawRun(ctx, f, kind, pass, run, k, ahead, model, out) {
     const at = Math.min(k, run.last), gone = run.diverged != null && k >= run.diverged;
-    const lines = pass === "lines";
+    const lines = pass === "lines", t = this.thick;
     if (kind === "map") {
       if (lines) {
-        if (ahead) polyline(ctx, f, run.x, run.y, 0, run.last, run.color, 2, AHEAD_ALPHA, [4, 4]);
-        polyline(ctx, f, run.x, run.y, 0, at, run.color, 3, 1);
+        if (ahead) polyline(ctx, f, run.x, run.y, 0, run.last, run.color, 2 * t, AHEAD_ALPHA, [4 * t, 4 * t]);
+        polyline(ctx, f, run.x, run.y, 0, at, run.color, 3 * t, 1);
       } else if (gone) {
-        cross(ctx, f.px(run.x[run.last]), f.py(run.y[run.last]), run.color);
+        cross(ctx, f.px(run.x[run.last]), f.py(run.y[run.last]), run.color, t);
       } else {
-        dot(ctx, f.px(run.x[at]), f.py(run.y[at]), 7, run.color, 2.5);
+        dot(ctx, f.px(run.x[at]), f.py(run.y[at]), 7 * t, run.color, 2.5 * t);
       }
       Object.assign(out, {points: at + 1, last: [run.x[at], run.y[at]],
                           head: gone ? null : [run.x[at], run.y[at]]});
     } else if (kind === "loss") {
       if (lines) {
-        if (ahead) polyline(ctx, f, model.idx, run.lossY, 0, run.last, run.color, 1.5, AHEAD_ALPHA, [3, 3]);
-        polyline(ctx, f, model.idx, run.lossY, 0, at, run.color, 2.5, 1);
+        if (ahead) polyline(ctx, f, model.idx, run.lossY, 0, run.last, run.color, 1.5 * t, AHEAD_ALPHA, [3 * t, 3 * t]);
+        polyline(ctx, f, model.idx, run.lossY, 0, at, run.color, 2.5 * t, 1);
       } else {
-        dot(ctx, f.px(at), f.py(run.lossY[at]), 4.5, run.color, 1.5);
+        dot(ctx, f.px(at), f.py(run.lossY[at]), 4.5 * t, run.color, 1.5 * t);
       }
       out.cursor = at;
     } else if (kind === "lr") {
       const n = Math.max(0, Math.min(k, run.last, run.lr.length) - 1);
-      if (lines) stairs(ctx, f, run.lr, n, run.color);
-      else if (k > 0) dot(ctx, f.px(n + 1), f.py(run.lr[n]), 4.5, run.color, 1.5);
+      if (lines) stairs(ctx, f, run.lr, n, run.color, t);
+      else if (k > 0) dot(ctx, f.px(n + 1), f.py(run.lr[n]), 4.5 * t, run.color, 1.5 * t);
     }
   }
 }
@@ -194,7 +195,7 @@ function polyline(ctx, f, xs, ys, from, to, color, width, alpha, dash) {
 }
 
 // lr[i] is the rate step i+1 used: a step function over steps 0..n+1.
-function stairs(ctx, f, lr, n, color) {
+function stairs(ctx, f, lr, n, color, thick = 1) {
   ctx.beginPath();
   let pen = false;
   for (let i = 0; i <= n; i++) {
@@ -205,7 +206,7 @@ function stairs(ctx, f, lr, n, color) {
     ctx.lineTo(xb, y);
   }
   ctx.strokeStyle = color;
-  ctx.lineWidth = 2.5;
+  ctx.lineWidth = 2.5 * thick;
   ctx.stroke();
 }
 
@@ -220,13 +221,14 @@ function dot(ctx, x, y, r, color, ring) {
   ctx.stroke();
 }
 
-function cross(ctx, x, y, color) {
+function cross(ctx, x, y, color, thick = 1) {
   if (!Number.isFinite(x) || !Number.isFinite(y)) return;
   ctx.lineCap = "round";
-  for (const [w, c] of [[6, "white"], [3.5, color]]) {
+  const r = 8 * thick;
+  for (const [w, c] of [[6 * thick, "white"], [3.5 * thick, color]]) {
     ctx.beginPath();
-    ctx.moveTo(x - 8, y - 8); ctx.lineTo(x + 8, y + 8);
-    ctx.moveTo(x + 8, y - 8); ctx.lineTo(x - 8, y + 8);
+    ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r);
+    ctx.moveTo(x + r, y - r); ctx.lineTo(x - r, y + r);
     ctx.lineWidth = w;
     ctx.strokeStyle = c;
     ctx.stroke();

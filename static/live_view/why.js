@@ -13,13 +13,15 @@ const SUPERSCRIPT = {"0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5
 const ROWS = {"k": 0, "k-1": -1};
 const STEPS = {"k": 0, "k-1": -1, "k+1": 1};
 
-// The arrows and the box on the map, in drawing order (each a role of record.overlays).
+// The arrows and the box on the map, in drawing order (each a role of record.overlays); `key`:
+// their words in the page's language (data.js tr), `text` the English.
 export const MARKS = [
-  {role: "plain", color: "#111827", dash: [5, 4], text: "plain gradient step −ηg"},
+  {role: "plain", color: "#111827", dash: [5, 4], key: "mark_plain", text: "plain gradient step −ηg"},
   {role: "velocity", color: "#7c3aed", dash: [], text: null},   // its label comes from the record
-  {role: "taken", color: null, dash: [], text: "the step taken Δθ"},
+  {role: "taken", color: null, dash: [], key: "mark_taken", text: "the step taken Δθ"},
 ];
-export const BOX = {color: "#0f766e", text: "per-coordinate step ηₑ·|g| (effective rate × gradient)"};
+export const BOX = {color: "#0f766e", key: "mark_box",
+                    text: "per-coordinate step ηₑ·|g| (effective rate × gradient)"};
 
 export function decodeWhy(why) {
   const arrays = {};
