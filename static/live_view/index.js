@@ -278,6 +278,7 @@ class LiveView {
   // ---- drawing -----------------------------------------------------------------------------
 
   async render() {
+    if (!this.Plotly || !this.model) return;    // a view or map click before plotly.js loaded
     const t0 = performance.now();
     const height = this.plotHeight();
     this.plot.style.height = `${height}px`;
