@@ -438,7 +438,7 @@ def _grow(inner):
 FORMULAS = st.recursive(_LEAF, _grow, max_leaves=7)
 
 
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None, derandomize=True)  # CI sees one set
 @given(text=FORMULAS)
 def test_gradient_matches_central_differences_for_generated_formulas(text):
     try:
@@ -610,7 +610,7 @@ def test_f_never_returns_its_input_and_constants_broadcast():
 FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
 
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None, derandomize=True)  # CI sees one set
 @given(points=st.lists(st.tuples(FLOATS, FLOATS), min_size=1, max_size=4))
 def test_arbitrary_inputs_never_warn(points):
     ls = landscapes.from_formula("sqrt(x) + log(y) + 1/(x - y) + abs(x)^0.5 + atan2(y, x)")
