@@ -126,6 +126,8 @@ export class Overlay {
     const m = whyMarks.marks(why, j, run.color);
     const scale = whyMarks.magnification(m, f);
     out.why = {step: j, scale, marks: whyMarks.drawMarks(ctx, f, m, scale)};
+    const at = Math.min(k, run.last);             // its head stays visible over the arrows
+    dot(ctx, f.px(run.x[at]), f.py(run.y[at]), 7 * this.thick, run.color, 2.5);
   }
 
   // The explained run's effective per-coordinate rate over all steps, beside the lr it was given.
