@@ -344,7 +344,7 @@ def get(name: str, **params) -> Landscape:
         name=name, title=entry.title, params=values, bounds=bounds, minima=minima,
         minima_values=minima_values, start=entry.start, description=entry.description,
         log_scale=entry.log_scale, formula=entry.formula, f_min=f_min, citation=entry.citation,
-        _f=f, _vg=vg,
+        _f=f, _vg=vg, finite_in_box=True,
     )
 
 

@@ -697,12 +697,14 @@ def _outcome(text: str):
         v = value((x, y))
         return v.copy() if v is x or v is y else _shaped(v, x)
 
-    def vg(x, y, gx_out, gy_out):
+    def vg(x, y, gx_out, gy_out, value=True):
         env = [x, y]
         for step in steps:
             env.append(step(env))
         np.copyto(gx_out, fgx(env))
         np.copyto(gy_out, fgy(env))
+        if not value:
+            return None
         v = fv(env)
         return v.copy() if v is x or v is y else _shaped(v, x)
 

@@ -62,6 +62,11 @@ class Landscape:
     citation: str
     _f: F = field(repr=False, compare=False)
     _vg: VG = field(repr=False, compare=False)
+    # f is finite wherever x and y are finite and inside divergence_box: true of every catalog
+    # formula (sums and products of polynomials, exp, cos and a square root of x² + y², with no
+    # overflow at the box's scale; tests/test_landscapes.py evaluates them over the box), not
+    # promised for a typed formula (1/x). A run that needs no loss may then skip computing it.
+    finite_in_box: bool = field(default=False, repr=False, compare=False)
 
     def f(self, xy) -> np.ndarray:
         """Value. xy: (..., 2) -> (...). Huge or non-finite input gives inf/nan, no warning."""
@@ -84,6 +89,10 @@ class Landscape:
         one ``np.errstate(all="ignore")`` around its whole loop, which is cheaper than one per call.
         """
         return self._vg(theta[0], theta[1], out[0], out[1])
+
+    def gradient_into(self, theta: np.ndarray, out: np.ndarray) -> None:
+        """value_and_grad without the value (fewer NumPy calls): for a run that needs no loss."""
+        self._vg(theta[0], theta[1], out[0], out[1], False)
 
     @property
     def divergence_box(self) -> Box:

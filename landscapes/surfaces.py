@@ -3,10 +3,12 @@
 Each factory takes the surface's parameters and returns a pair ``(f, vg)``:
 
 - ``f(x, y) -> value``: x, y arrays of one shape (...), written as readable math.
-- ``vg(x, y, gx, gy) -> value``: the fused fast path. x, y are 1-D rows (N,); it writes the
-  analytic gradient into the preallocated rows ``gx``, ``gy`` (N,) (never aliasing x or y) and
-  returns the value as a new (N,) array. ``Landscape.grad`` is built on it too, so one gradient
-  formula serves both, and the tests check it against central differences of ``f``.
+- ``vg(x, y, gx, gy, value=True) -> value``: the fused fast path. x, y are 1-D rows (N,); it
+  writes the analytic gradient into the preallocated rows ``gx``, ``gy`` (N,) (never aliasing x
+  or y) and returns the value as a new (N,) array, or None with ``value=False`` (a map's run
+  needs no loss until its last step, and the value's own calls are a third of Rosenbrock's).
+  ``Landscape.grad`` is built on it too, so one gradient formula serves both, and the tests
+  check it against central differences of ``f``.
 
 Rosenbrock's and Booth's gradients, the surfaces of the torch reference recordings, are evaluated
 in the order optimizers.md writes them, so runs match those recordings bit for bit (a chaotic
@@ -52,11 +54,13 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> tuple[F, VG]:
 
     a_, b_, two_b, four_b, minus_two = _k(a), _k(b), _k(2.0 * b), _k(4.0 * b), _k(-2.0)
 
-    def vg(x, y, gx, gy):  # 12 ufunc calls, each formula in the doc's written order
+    def vg(x, y, gx, gy, value=True):  # 12 ufunc calls, each formula in the doc's written order
         w = y - x * x
         u = a_ - x
         np.multiply(two_b, w, out=gy)  # 2b(y - x²)
         np.subtract(minus_two * u, four_b * x * w, out=gx)  # -2(a - x) - 4bx(y - x²)
+        if not value:
+            return None
         return u * u + b_ * (w * w)
 
     return f, vg
@@ -70,9 +74,11 @@ def saddle() -> tuple[F, VG]:
 
     minus_two = _k(-2.0)
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         np.multiply(x, TWO, out=gx)
         np.multiply(y, minus_two, out=gy)
+        if not value:
+            return None
         return x * x - y * y
 
     return f, vg
@@ -86,11 +92,13 @@ def monkey_saddle() -> tuple[F, VG]:
 
     minus_six = _k(-6.0)
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         x2 = x * x
         y2 = y * y
         np.multiply(x2 - y2, THREE, out=gx)
         np.multiply(x * y, minus_six, out=gy)
+        if not value:
+            return None
         return x * (x2 - y2 * THREE)
 
     return f, vg
@@ -119,9 +127,11 @@ def elongated_quadratic(condition_number: float = 10.0, angle: float = 0.0) -> t
 
     p_, q_, r_ = _k(p), _k(q), _k(r)
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         np.add(x * p_, y * q_, out=gx)
         np.add(x * q_, y * r_, out=gy)
+        if not value:
+            return None
         return (x * gx + y * gy) * HALF  # ½ zᵀHz = ½ zᵀ∇f
 
     return f, vg
@@ -144,13 +154,15 @@ def multi_minima() -> tuple[F, VG]:
         wells = amp * np.exp(((x - cx) ** 2 + (y - cy) ** 2) * neg_half_inv_var)
         return 0.1 * (x[..., 0] ** 2 + y[..., 0] ** 2) - wells.sum(axis=-1)
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         # one broadcast over the wells (N, 4), summed by matmul with weights, no Python loop
         dx = x[..., None] - cx
         dy = y[..., None] - cy
         e = np.exp((dx * dx + dy * dy) * neg_half_inv_var)
         np.add(x * fifth, (e * dx) @ amp_inv_var, out=gx)
         np.add(y * fifth, (e * dy) @ amp_inv_var, out=gy)
+        if not value:
+            return None
         return (x * x + y * y) * tenth - e @ amp
 
     return f, vg
@@ -164,13 +176,15 @@ def himmelblau() -> tuple[F, VG]:
 
     eleven, seven = _k(11.0), _k(7.0)
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         u = x * x + y - eleven
         v = y * y + x - seven
         xu = x * u
         yv = y * v
         np.multiply(xu + xu + v, TWO, out=gx)  # 4xu + 2v
         np.multiply(yv + yv + u, TWO, out=gy)  # 2u + 4yv
+        if not value:
+            return None
         return u * u + v * v
 
     return f, vg
@@ -185,7 +199,7 @@ def beale() -> tuple[F, VG]:
 
     c1, c2, c3 = _k(1.5), _k(2.25), _k(2.625)
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         y2 = y * y
         y3 = y2 * y
         xy, xy2 = x * y, x * y2
@@ -197,6 +211,8 @@ def beale() -> tuple[F, VG]:
         np.multiply(s, TWO, out=gx)
         s = t1 * x + t2 * xy * TWO + t3 * xy2 * THREE
         np.multiply(s, TWO, out=gy)
+        if not value:
+            return None
         return t1 * t1 + t2 * t2 + t3 * t3
 
     return f, vg
@@ -210,11 +226,13 @@ def booth() -> tuple[F, VG]:
 
     k2, k5, k7, k8, k10, k34, k38 = (_k(v) for v in (2.0, 5.0, 7.0, 8.0, 10.0, 34.0, 38.0))
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         np.subtract(k10 * x + k8 * y, k34, out=gx)  # 10x + 8y - 34
         np.subtract(k8 * x + k10 * y, k38, out=gy)  # 8x + 10y - 38
         u = x + k2 * y - k7
         v = k2 * x + y - k5
+        if not value:
+            return None
         return u * u + v * v
 
     return f, vg
@@ -228,9 +246,11 @@ def matyas() -> tuple[F, VG]:
 
     c52, c48 = _k(0.52), _k(0.48)
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         np.subtract(x * c52, y * c48, out=gx)
         np.subtract(y * c52, x * c48, out=gy)
+        if not value:
+            return None
         return (x * gx + y * gy) * HALF  # f is quadratic: f = ½ zᵀ∇f
 
     return f, vg
@@ -248,9 +268,11 @@ def dlfs_bowl() -> tuple[F, VG]:
 
     ten, twenty = _k(10.0), _k(20.0)
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         np.divide(x, ten, out=gx)  # x / 10
         np.multiply(y, TWO, out=gy)  # 2y
+        if not value:
+            return None
         return x * x / twenty + y * y
 
     return f, vg
@@ -270,7 +292,7 @@ def goldstein_price() -> tuple[F, VG]:
     # only (P_x = P_y = P'(t)) and Q = 30 + d²B on d only (Q_x = 2Q'(d), Q_y = -3Q'(d)).
     k6, k14, k16, k18, k19, k30 = (_k(v) for v in (6.0, 14.0, 16.0, 18.0, 19.0, 30.0))
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         t = x + y
         s = t + ONE
         d = x * TWO - y * THREE
@@ -286,6 +308,8 @@ def goldstein_price() -> tuple[F, VG]:
         p_q_d = p * q_d
         np.add(p_t_q, p_q_d * TWO, out=gx)
         np.subtract(p_t_q, p_q_d * THREE, out=gy)
+        if not value:
+            return None
         return p * q
 
     return f, vg
@@ -300,12 +324,14 @@ def six_hump_camel() -> tuple[F, VG]:
 
     four, eight, third, m21, m84, k16 = (_k(v) for v in (4.0, 8.0, 1.0 / 3.0, -2.1, -8.4, 16.0))
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         x2 = x * x
         y2 = y * y
         x4 = x2 * x2
         np.add(x * (x2 * m84 + x4 * TWO + eight), y, out=gx)  # 8x - 8.4x³ + 2x⁵ + y
         np.add(y * (y2 * k16 - eight), x, out=gy)  # x - 8y + 16y³
+        if not value:
+            return None
         return (x2 * m21 + x4 * third + four) * x2 + x * y + (y2 - ONE) * y2 * four
 
     return f, vg
@@ -319,11 +345,13 @@ def rastrigin() -> tuple[F, VG]:
 
     two_pi, ten, twenty, twenty_pi = _k(TWO_PI), _k(10.0), _k(20.0), _k(10.0 * TWO_PI)
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         px = x * two_pi
         py = y * two_pi
         np.add(x * TWO, np.sin(px) * twenty_pi, out=gx)
         np.add(y * TWO, np.sin(py) * twenty_pi, out=gy)
+        if not value:
+            return None
         return (x * x + y * y + twenty) - (np.cos(px) + np.cos(py)) * ten
 
     return f, vg
@@ -347,7 +375,7 @@ def ackley() -> tuple[F, VG]:
         _k(v) for v in (-0.2 * math.sqrt(0.5), 2.0 * math.sqrt(2.0), TWO_PI, math.pi, 20.0,
                         math.e + 20.0))
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         hyp = np.hypot(x, y)
         e1 = np.exp(hyp * k)
         px = x * two_pi
@@ -358,6 +386,8 @@ def ackley() -> tuple[F, VG]:
         e2_pi = e2 * pi
         np.add(x / hyp * radial, np.sin(px) * e2_pi, out=gx)
         np.add(y / hyp * radial, np.sin(py) * e2_pi, out=gy)
+        if not value:
+            return None
         return e20 - e2 - e1 * twenty
 
     return f, vg
@@ -371,11 +401,13 @@ def styblinski_tang() -> tuple[F, VG]:
 
     k16, k25, k5 = _k(16.0), _k(2.5), _k(5.0)
 
-    def vg(x, y, gx, gy):
+    def vg(x, y, gx, gy, value=True):
         x2 = x * x
         y2 = y * y
         np.add(x * (x2 * TWO - k16), k25, out=gx)  # 2x³ - 16x + 2.5
         np.add(y * (y2 * TWO - k16), k25, out=gy)
+        if not value:
+            return None
         return (x2 * (x2 - k16) + y2 * (y2 - k16) + (x + y) * k5) * HALF
 
     return f, vg

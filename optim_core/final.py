@@ -13,6 +13,11 @@ tests compare bit for bit), whatever the chunking:
   compacted (its rule rebuilt for the survivors, torch's state buffers and the step count
   carried over). Converged ones keep running: the rules never stop moving exactly (Adam's
   momentum decays for ever), so freezing them would change their final position.
+- The loss of a row is computed only when something reads it: the tolerance, a plateau
+  schedule, or a surface whose loss may be non-finite inside the divergence box (a typed
+  formula). Otherwise a finite position inside the box has a finite loss, the box alone decides
+  divergence, and each step computes the gradient only (a third fewer calls on Rosenbrock); the
+  last row's loss is computed as before.
 """
 
 from __future__ import annotations
@@ -148,7 +153,10 @@ class _Chunk:
         return self.block[k - self.block_at]
 
     def check(self, k, loss):
-        """Row k: mark trajectories that left the box or went non-finite, then tolerance."""
+        """Row k: mark trajectories that left the box or went non-finite, then tolerance.
+
+        loss is None on rows where nothing reads it (see the module's note): the box decides.
+        """
         job = self.job
         (x_lo, x_hi), (y_lo, y_hi) = job.surf.divergence_box
         theta = self.theta
@@ -157,10 +165,12 @@ class _Chunk:
             # Fast path: the extremes of every coordinate (NaN fails every comparison).
             low, high = theta.min(axis=1), theta.max(axis=1)
             fine = (low[0] >= x_lo and high[0] <= x_hi and low[1] >= y_lo and high[1] <= y_hi
-                    and math.isfinite(loss.sum()))
+                    and (loss is None or math.isfinite(loss.sum())))
         if not fine:
             x, y = theta
-            ok = (x >= x_lo) & (x <= x_hi) & (y >= y_lo) & (y <= y_hi) & (np.abs(loss) < np.inf)
+            ok = (x >= x_lo) & (x <= x_hi) & (y >= y_lo) & (y <= y_hi)
+            if loss is not None:
+                ok &= np.abs(loss) < np.inf
             newly = ~ok & self.alive
             if newly.any():
                 job.diverged[self.pos[newly]] = k
@@ -224,10 +234,16 @@ class _Chunk:
         """Advance to the last step; False if cancel was set on the way."""
         job = self.job
         steps, vg = job.steps, job.surf.value_and_grad
+        every_loss = (job.tolerance is not None or self.plateau is not None
+                      or not job.surf.finite_in_box)
+        gradient_into = job.surf.gradient_into
         self.steps_taken = 0
         loss = None
         for k in range(steps + 1):
-            loss = vg(self.theta, self.grad)
+            if every_loss or k == steps:
+                loss = vg(self.theta, self.grad)
+            else:
+                gradient_into(self.theta, self.grad)
             self.check(k, loss)
             if k == steps:
                 break
@@ -235,7 +251,8 @@ class _Chunk:
                 if self.dead == self.alive.size:          # all diverged: nothing left to run
                     return True
                 if self.dead * (steps - k) >= COMPACT_PAYBACK * (self.alive.size - self.dead):
-                    loss = loss[self.compact()]
+                    keep = self.compact()
+                    loss = None if loss is None else loss[keep]
             if cancel is not None and k % CANCEL_EVERY == 0 and cancel.is_set():
                 return False
             if self.kicks is not None:

@@ -448,3 +448,45 @@ def test_from_spec_reads_the_json_form():
     assert surface.minima[0] == pytest.approx((2.0, 4.0))          # (a, a²)
     with pytest.raises(ValueError, match="surface must be a name"):
         landscapes.from_spec(["rosenbrock"])
+
+
+@pytest.mark.parametrize(("name", "params"), CASES, ids=CASE_IDS)
+def test_gradient_without_the_value_is_the_same_gradient(name, params):
+    """vg(..., value=False) writes the very gradient bits of vg(...) and returns no value."""
+    ls = landscapes.get(name, **params)
+    theta = np.ascontiguousarray(_random_points(ls, n=50, seed=3).T)
+    with_value, without = np.empty_like(theta), np.full_like(theta, np.nan)
+    ls.value_and_grad(theta, with_value)
+    assert ls._vg(theta[0], theta[1], without[0], without[1], False) is None
+    ls.gradient_into(theta, without)
+    np.testing.assert_array_equal(with_value.view(np.int64), without.view(np.int64))
+
+
+def _extreme_params(name):
+    """Default parameters and each parameter at its two ends (the others at default)."""
+    spec = landscapes.parameters(name)
+    out = [{}]
+    for key, p in spec.items():
+        out += [{key: p.min}, {key: p.max}]
+    return out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_catalog_surfaces_are_finite_inside_the_divergence_box(name):
+    """finite_in_box lets a map's run skip the loss (the box alone decides divergence), so it
+    must hold: f and its gradient are finite on a 401 x 401 grid over the whole box, corners
+    included, at default and extreme parameters. (Every catalog formula is built from
+    polynomials, exp, cos and sqrt(x² + y²): finite for finite input unless it overflows, and
+    the box is too small for that.)"""
+    for params in _extreme_params(name):
+        ls = landscapes.get(name, **params)
+        assert ls.finite_in_box
+        (x0, x1), (y0, y1) = ls.divergence_box
+        gx, gy = np.meshgrid(np.linspace(x0, x1, 401), np.linspace(y0, y1, 401))
+        xy = np.stack([gx, gy], -1)
+        assert np.isfinite(ls.f(xy)).all(), params
+        assert np.isfinite(ls.grad(xy)).all(), params
+
+
+def test_a_typed_surface_makes_no_finiteness_promise():
+    assert not landscapes.from_formula("1/x").finite_in_box
