@@ -18,7 +18,7 @@ import streamlit as st
 
 _RUN_STARTED = time.perf_counter()
 
-from optiviz import explain, export, live, map_view, presets, url_state
+from optiviz import explain, export, live, map_view, messages, presets, url_state
 from optiviz import scene as scenes
 from optiviz.figures import surface_words
 from ui import lang as ui_lang
@@ -136,24 +136,28 @@ if "pending_start" in st.session_state:
 # The scene is read from the controls' state first and the live view sent before the sidebar's
 # widgets: the chart's data is the first thing the browser gets (every widget costs a render).
 raw_scene = scene_from_state()
-notes = list(st.session_state.pop("url_warnings", []) or [])
+# What the page tells a user about their own input is built in English (a link's warnings, the
+# core's errors): shown in the page's language (optiviz.messages), the user's text kept as data.
+notes = [messages.localize(note, lang) for note in st.session_state.pop("url_warnings", []) or []]
 try:
     scene = scenes.normalize_scene(raw_scene)
     st.session_state["scene_json"] = scenes.scene_to_json(scene)
 except ValueError as err:
-    notes.append(t("app.not_allowed", error=err))
+    notes.append(t("app.not_allowed", error=messages.localize(str(err), lang)))
     scene = json.loads(st.session_state["scene_json"])
 scene_json = scenes.scene_to_json(scene)
 loaded = st.session_state.pop("loaded_scene", None)
 if loaded is not None:          # a link, preset or file the controls could not show as written
-    notes += [t("app.changed", line=line) for line in scenes.differences(loaded, scene)]
+    notes += [t("app.changed", line=messages.localize(line, lang))
+              for line in scenes.differences(loaded, scene)]
 
 # One box for everything the page had to change or ignore; user text shown literally.
 if notes:
     ui_text.warning(t("app.not_loaded_one") if len(notes) == 1 else
                     t("app.not_loaded_many", n=len(notes)), notes, lang=lang)
 if st.session_state.get("upload_error"):
-    ui_text.error(t("app.file_refused"), [st.session_state["upload_error"]], lang=lang)
+    ui_text.error(t("app.file_refused"),
+                  [messages.localize(st.session_state["upload_error"], lang)], lang=lang)
 
 result = compute(scene_json)
 surface = result.surface

@@ -267,6 +267,15 @@ def scene_from_args(args) -> dict:
             scene[key] = value
     if args.optimizer:
         scene["optimizers"] = [_optimizer(text) for text in args.optimizer]
+    if args.surface is not None and not args.config and not args.preset:
+        # The app's rule for a changed surface: an optimizer given no lr gets that surface's.
+        from .url_state import surface_rates
+
+        raw = {"surface": scene["surface"]}
+        if args.optimizer:
+            raw["optimizers"] = scene["optimizers"]
+        surface_rates(raw)
+        scene["optimizers"] = raw.get("optimizers", scene["optimizers"])
     if args.schedule is not None:
         scene["schedule"] = _schedule(args.schedule)
     if args.shared_lr is not None:

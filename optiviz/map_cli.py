@@ -8,7 +8,8 @@
         --runs 200 --out spread.png
 
 The conventions of `export` (optiviz.cli): --out's extension picks the format (png, svg, csv;
-or --format), progress goes to stderr (--quiet silences it), the file appears only when
+or --format), --lang ko puts the picture's words in Korean (help and error lines stay English),
+progress goes to stderr (--quiet silences it), the file appears only when
 complete, bad input exits 2 with one line "error: ...", a failed render 1 (PNG/SVG need Chrome
 or Chromium, as export). Every input is checked before the long computation starts.
 Optimizer specs are export's (NAME[:lr=...,HYPER=...]); without lr, the app's demo rate.
@@ -46,6 +47,10 @@ def _common(p, dask: bool) -> None:
                      help="png: pixel density (default 2: sharp on slides)")
     out.add_argument("--width", type=int, metavar="W", help="picture width in CSS px")
     out.add_argument("--height", type=int, metavar="H", help="picture height in CSS px")
+    out.add_argument("--lang", choices=("en", "ko"), default="en",
+                     help="language of the words in the picture (titles, axes, legend, colour "
+                          "bar): en or ko (Korean needs a CJK font, e.g. Debian's "
+                          "fonts-noto-cjk; default en). The CSV's columns stay as they are")
     out.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     sc = p.add_argument_group("the runs")
     sc.add_argument("--surface", metavar="NAME[:k=v,...]",
@@ -387,7 +392,8 @@ def run(args) -> int:
             figure = {"basin": map_figures.basin_figure, "hyper": map_figures.hyper_figure,
                       "ensemble": map_figures.ensemble_figure}[kind]
             extra = {"metric": args.metric} if kind == "hyper" else {}
-            fig = figure(results, surface=surf, width=args.width, height=args.height, **extra)
+            fig = figure(results, surface=surf, width=args.width, height=args.height,
+                         lang=args.lang, **extra)
             d = fig.to_plotly_json()
             progress(share, f"rendering the {fmt.upper()}")
             data = renderer.static_image(d, fmt, scale=scale, width=d["layout"]["width"],

@@ -21,6 +21,10 @@ panel titled in the optimizer's race colour (scene.run_color).
 
 Cell colours are a heatmap's z through a colour scale, so the figure's data is the map's grid
 (tests/test_map_figures.py reads it back). Nothing here imports Streamlit.
+
+Each figure takes lang="en" or "ko": its titles, axis titles, legend, colour bar and panel
+notes in that language (optiviz.i18n, keys "mapfig.*" and the race's own "fig.*"; Korean is
+drawn in the race's CJK font family). Hover text (not in a PNG or SVG) stays English.
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ import numpy as np
 import landscapes
 from optim_core import OPTIMIZERS
 
+from . import i18n
 from . import maps as _maps
-from .figures import FONT_SIZE, HALO, INK, _base_layout, _figure, _grid_shape
+from .figures import (FONT_SIZE, HALO, INK, _base_layout, _figure, _grid_shape, _loss_title,
+                      _plain, surface_words)
 from .scene import run_color
 from .scene_record import LossAxis
 from .surface_image import surface_image
@@ -117,18 +123,25 @@ def labels_and_colors(settings: list[dict]) -> tuple[list[str], list[str]]:
     return labels, colors
 
 
-def _describe(s: dict, skip=()) -> str:
+def _describe(s: dict, skip=(), lang="en") -> str:
     """The settings of a panel in one short line: lr, hyperparameters given, noise."""
     parts = []
     if s.get("lr") is not None and "lr" not in skip:
-        parts.append(f"lr {_short(float(s['lr']))}")
+        parts.append(i18n.t("mapfig.lr", lang, lr=_short(float(s["lr"]))))
     parts += [f"{k}={_short(v)}" for k, v in s["hyperparameters"].items() if k not in skip]
     if s.get("schedule"):
         sched = s["schedule"]
-        parts.append(f"schedule {sched if isinstance(sched, str) else sched.get('name')}")
+        parts.append(i18n.t("mapfig.schedule", lang,
+                            name=sched if isinstance(sched, str) else sched.get("name")))
     if s.get("noise"):
-        parts.append(f"σ {_short(float(s['noise']))}, seed {s.get('seed', 0)}")
+        parts.append(i18n.t("mapfig.noise", lang, noise=_short(float(s["noise"])),
+                            seed=s.get("seed", 0)))
     return " · ".join(parts)
+
+
+def _surface_title(surf, lang) -> str:
+    """The surface's title in `lang` (a typed surface's: its formula), as plotly shows text."""
+    return _plain(surface_words(surf, lang)[0])
 
 
 def _panel_title(label, color, detail, x, y) -> dict:
@@ -203,31 +216,33 @@ def _legend_swatch(name, color, symbol="square", rank=100, size=14, line=None) -
                             line=line or dict(color=INK, width=0.5)))
 
 
-def _minima_traces(minima, is_global, xa, ya, legend, size=1.0) -> list[dict]:
+def _minima_traces(minima, is_global, xa, ya, legend, size=1.0, lang="en") -> list[dict]:
     """The surface's minima as the race marks them: a gold star for the global ones, white
     diamonds (small dots for an egg crate of them) for the local ones."""
     minima = np.asarray(minima, dtype=np.float64).reshape(-1, 2)
     if not minima.size:
         return []
+    local_name = i18n.t("fig.local_minimum", lang)
+    global_name = i18n.t("fig.global_minimum", lang)
     traces = []
     local = ~is_global
     many = int(local.sum()) > LEGEND_MINIMA
     if local.any():
         traces.append(dict(
-            type="scatter", mode="markers", name="local minimum", x=minima[local, 0],
+            type="scatter", mode="markers", name=local_name, x=minima[local, 0],
             y=minima[local, 1], xaxis=xa, yaxis=ya, showlegend=legend, legendrank=1002,
             cliponaxis=False,
             marker=dict(symbol="diamond", size=(6 if many else 11) * size, color="white",
                         line=dict(color=INK, width=1 if many else 1.5)),
-            hovertemplate="local minimum (%{x:.3f}, %{y:.3f})<extra></extra>"))
+            hovertemplate=local_name + " (%{x:.3f}, %{y:.3f})<extra></extra>"))
     if is_global.any():
         traces.append(dict(
-            type="scatter", mode="markers", name="global minimum", x=minima[is_global, 0],
+            type="scatter", mode="markers", name=global_name, x=minima[is_global, 0],
             y=minima[is_global, 1], xaxis=xa, yaxis=ya, showlegend=legend, legendrank=1001,
             cliponaxis=False,
             marker=dict(symbol="star", size=20 * size, color="#ffd23f",
                         line=dict(color=INK, width=1.5)),
-            hovertemplate="global minimum (%{x:.3f}, %{y:.3f})<extra></extra>"))
+            hovertemplate=global_name + " (%{x:.3f}, %{y:.3f})<extra></extra>"))
     return traces
 
 
@@ -285,9 +300,11 @@ def basin_colorscale(m: int) -> list:
 
 
 def basin_figure(basin_maps, *, surface=None, template="plotly_white", width=None, height=None,
-                 title=True):
+                 title=True, lang="en"):
     """Basin maps side by side (one per optimizer), one legend: which minimum each start ends
-    in (a hue per minimum), how fast (lightness), not converged and diverged (two greys)."""
+    in (a hue per minimum), how fast (lightness), not converged and diverged (two greys).
+    lang: the words of the picture, "en" or "ko"."""
+    lang = i18n.normalize(lang)
     items = _as_list(basin_maps, _maps.BasinMap, "basin_figure")
     surf = _surface(surface, items[0].surface)
     minima = items[0].minima
@@ -301,7 +318,7 @@ def basin_figure(basin_maps, *, surface=None, template="plotly_white", width=Non
     margin = (60, legend_w, 96 + 44, 56)
     width, height, doms = _panels(len(items), aspect, width, height, margin)
     scale = basin_colorscale(m)
-    data, annotations, layout = [], [], _base_layout(template, width, height, height)
+    data, annotations, layout = [], [], _base_layout(template, width, height, height, lang)
     for i, (b, label, color, (xdom, ydom)) in enumerate(zip(items, labels, colors, doms)):
         xa, ya, xk, yk = _axis_names(i)
         bx, by = _edges_range(b.xs, False), _edges_range(b.ys, False)
@@ -314,26 +331,27 @@ def basin_figure(basin_maps, *, surface=None, template="plotly_white", width=Non
             hovertemplate=f"<b>{label}</b><br>start (%{{x:.3f}}, %{{y:.3f}})<br>minimum "
                           "%{customdata[0]} (-1: none, -2: diverged)<br>steps to tolerance "
                           "%{customdata[1]}<extra></extra>"))
-        data += _minima_traces(minima, is_global, xa, ya, legend=(i == 0), size=0.85)
+        data += _minima_traces(minima, is_global, xa, ya, legend=(i == 0), size=0.85, lang=lang)
         diverged = int(b.diverged.sum())
-        status = (f"{b.steps} steps" + (f" · {diverged} diverged" if diverged else ""))
-        detail = " · ".join(p for p in (_describe(b.settings), status) if p)
+        status = (i18n.t("mapfig.steps", lang, steps=b.steps) +
+                  (" · " + i18n.t("mapfig.n_diverged", lang, n=diverged) if diverged else ""))
+        detail = " · ".join(p for p in (_describe(b.settings, lang=lang), status) if p)
         annotations.append(_panel_title(label, color, detail, (xdom[0] + xdom[1]) / 2, ydom[1]))
     # the legend: minima hues (at their middle shade), then the two greys
     if m <= LEGEND_MINIMA:
         for k, (x, y) in enumerate(minima):
-            data.append(_legend_swatch(f"ends at ({x:.3g}, {y:.3g})",
+            data.append(_legend_swatch(i18n.t("map.ends_at", lang, x=f"{x:.3g}", y=f"{y:.3g}"),
                                        minimum_color(k, LEGEND_LIGHT), rank=10 + k))
     else:
-        data.append(_legend_swatch(f"ends at a minimum (one hue each, {m})",
+        data.append(_legend_swatch(i18n.t("mapfig.ends_at_a_minimum", lang, m=m),
                                    minimum_color(0, 0.5), rank=10))
-    data.append(_legend_swatch(f"not converged in {b0.steps} steps", NOT_CONVERGED_COLOR,
-                               rank=900))
-    data.append(_legend_swatch("diverged", DIVERGED_COLOR, rank=901))
-    subtitle = (f"each cell: a start; its colour: the minimum the run ends at; darker: fewer steps"
-                f" to within {b0.tolerance:g} of it (lightest: never)")
+    data.append(_legend_swatch(i18n.t("mapfig.not_converged", lang, steps=b0.steps),
+                               NOT_CONVERGED_COLOR, rank=900))
+    data.append(_legend_swatch(i18n.t("map.diverged", lang), DIVERGED_COLOR, rank=901))
+    subtitle = i18n.t("mapfig.basin_subtitle", lang, tolerance=f"{b0.tolerance:g}")
+    heading = f"<b>{_surface_title(surf, lang)}</b>: " + i18n.t("mapfig.basin_title", lang)
     layout.update(
-        title=_title(f"<b>{surf.title}</b>: where each start ends", subtitle) if title else None,
+        title=_title(heading, subtitle) if title else None,
         margin=dict(l=margin[0], r=margin[1], t=margin[2], b=margin[3]),
         legend=dict(x=1.0, xanchor="left", y=1.0, yanchor="top", xref="paper",
                     font=dict(size=13), traceorder="normal", bgcolor="rgba(255,255,255,0)",
@@ -344,11 +362,15 @@ def basin_figure(basin_maps, *, surface=None, template="plotly_white", width=Non
 
 # ---- hyperparameter maps ------------------------------------------------------------------------
 
-def _param_label(optimizer, param):
+def _param_label(optimizer, param, lang="en"):
     if param == "lr":
-        return "learning rate"
-    label = OPTIMIZERS[optimizer].param(param).label
-    return label or param
+        return i18n.t("fig.learning_rate", lang)
+    label = OPTIMIZERS[optimizer].param(param).label or param
+    if lang != "en":                    # the sidebar's words for it (optiviz.widgets)
+        for key in (f"hyper.{optimizer}.{param}.label", f"hyper.{param}.label"):
+            if i18n.has(key):
+                return i18n.t(key, lang)
+    return label
 
 
 def hyper_z(h: _maps.HyperMap, metric: str, surface) -> np.ndarray:
@@ -365,11 +387,13 @@ def hyper_z(h: _maps.HyperMap, metric: str, surface) -> np.ndarray:
 
 
 def hyper_figure(hyper_maps, *, metric="loss", surface=None, template="plotly_white", width=None,
-                 height=None, title=True):
+                 height=None, title=True, lang="en"):
     """Hyperparameter maps side by side, one colour axis shared by every panel (so they compare
     fairly): the final loss on a log scale (metric "loss") or the steps to tolerance ("steps").
     Diverged cells are grey (and crossed when there are few enough), the best cell
-    (HyperMap.best_cell) is starred, axes are log where the setting lives on one."""
+    (HyperMap.best_cell) is starred, axes are log where the setting lives on one. lang: the
+    words of the picture, "en" or "ko"."""
+    lang = i18n.normalize(lang)
     if metric not in ("loss", "steps"):
         raise ValueError(f"metric must be 'loss' or 'steps', got {metric!r:.40}")
     items = _as_list(hyper_maps, _maps.HyperMap, "hyper_figure")
@@ -385,25 +409,27 @@ def hyper_figure(hyper_maps, *, metric="loss", surface=None, template="plotly_wh
         ticks = list(range(math.ceil(lo), math.floor(hi) + 1))
         step = max(1, math.ceil(len(ticks) / 8))
         ticks = ticks[::step]
-        colorbar = dict(title=dict(text="final loss" if surf.f_min >= 0 else
-                                   "final loss − f_min", side="right"),
+        colorbar = dict(title=dict(text=i18n.t("mapfig.final_loss" if surf.f_min >= 0 else
+                                               "mapfig.final_loss_shifted", lang), side="right"),
                         tickvals=ticks, ticktext=[f"10<sup>{t}</sup>" for t in ticks])
     else:
         lo, hi = 0.0, float(max(h.steps for h in items))
-        colorbar = dict(title=dict(text=f"steps to within {items[0].tolerance:g}", side="right"))
+        colorbar = dict(title=dict(text=i18n.t("mapfig.steps_within", lang,
+                                               tolerance=f"{items[0].tolerance:g}"),
+                                   side="right"))
     colorbar.update(len=0.9, y=0.5, yanchor="middle", thickness=16, x=1.0, xanchor="left",
                     xpad=16, outlinewidth=0, tickfont=dict(size=12))
     margin = (76, 130, 96 + 44, 110)
     width, height, doms = _panels(len(items), 0.85, width, height, margin, gap_px=(80, 110))
-    data, annotations, layout = [], [], _base_layout(template, width, height, height)
+    data, annotations, layout = [], [], _base_layout(template, width, height, height, lang)
     marks_shown = never_shown = False
     for i, (h, z, label, color, (xdom, ydom)) in enumerate(zip(items, zs, labels, colors, doms)):
         xa, ya, xk, yk = _axis_names(i)
         xlog, ylog = h.scale_x == "log", h.scale_y == "log"
         layout[xk], layout[yk] = _axes(
             _edges_range(h.values_x, xlog), _edges_range(h.values_y, ylog), xdom, ydom, xa, ya,
-            False, _param_label(h.settings["optimizer"], h.param_x),
-            _param_label(h.settings["optimizer"], h.param_y), xlog, ylog)
+            False, _param_label(h.settings["optimizer"], h.param_x, lang),
+            _param_label(h.settings["optimizer"], h.param_y, lang), xlog, ylog)
         what = "log₁₀ final loss" if metric == "loss" else "steps"
         data.append(dict(
             type="heatmap", x=h.values_x, y=h.values_y, z=z, xaxis=xa, yaxis=ya,
@@ -423,7 +449,7 @@ def hyper_figure(hyper_maps, *, metric="loss", surface=None, template="plotly_wh
                 cell = min(max(250.0 / max(h.values_x.size, h.values_y.size), 3.0), 10.0)
                 data.append(dict(
                     type="scatter", mode="markers", x=h.values_x[gx], y=h.values_y[gy],
-                    xaxis=xa, yaxis=ya, name="diverged", legendgroup="diverged",
+                    xaxis=xa, yaxis=ya, name=i18n.t("map.diverged", lang), legendgroup="diverged",
                     showlegend=False, hovertemplate="diverged<extra></extra>",
                     marker=dict(symbol="x-thin", size=cell, color=MUTED,
                                 line=dict(color=MUTED, width=1))))
@@ -438,41 +464,46 @@ def hyper_figure(hyper_maps, *, metric="loss", surface=None, template="plotly_wh
                     colorscale=[[0, NOT_CONVERGED_COLOR], [1, NOT_CONVERGED_COLOR]],
                     showscale=False, zsmooth=False, name=f"{label} never", hoverinfo="skip"))
         best = h.best_cell()
-        detail = _describe(h.settings, skip=(h.param_x, h.param_y))
+        detail = _describe(h.settings, skip=(h.param_x, h.param_y), lang=lang)
         if best is not None:
             iy, ix = best
             bx, by = float(h.values_x[ix]), float(h.values_y[iy])
             data.append(dict(
                 type="scatter", mode="markers", x=[bx], y=[by], xaxis=xa, yaxis=ya,
-                name="best cell", legendgroup="best", showlegend=False,
+                name=i18n.t("mapfig.best_cell", lang), legendgroup="best", showlegend=False,
                 cliponaxis=False,
                 marker=dict(symbol="star", size=20, color=color, line=dict(color="white",
                                                                            width=2)),
                 hovertemplate=f"<b>best: {label}</b><br>{h.param_x} = %{{x:.4g}}<br>"
                               f"{h.param_y} = %{{y:.4g}}<extra></extra>"))
             steps = int(h.steps_to_tolerance[iy, ix])
-            result = (f"{steps} steps" if steps >= 0 else
-                      f"final loss {float(h.final_loss[iy, ix]):.3g}")
-            best_text = f"best: {h.param_x} {bx:.3g}, {h.param_y} {by:.3g} ({result})"
+            result = (i18n.t("mapfig.steps", lang, steps=steps) if steps >= 0 else
+                      i18n.t("fig.final_loss", lang, loss=f"{float(h.final_loss[iy, ix]):.3g}"))
+            best_text = i18n.t("mapfig.best", lang, x_param=h.param_x, x=f"{bx:.3g}",
+                               y_param=h.param_y, y=f"{by:.3g}", result=result)
         else:
-            best_text = "every cell diverged"
+            best_text = i18n.t("mapfig.every_cell_diverged", lang)
         detail = " · ".join(p for p in (detail, best_text) if p)
         annotations.append(_panel_title(label, color, detail, (xdom[0] + xdom[1]) / 2, ydom[1]))
     if any(h.best_cell() is not None for h in items):
-        data.append(_legend_swatch("best cell", colors[0] if len(items) == 1 else "white",
+        data.append(_legend_swatch(i18n.t("mapfig.best_cell", lang),
+                                   colors[0] if len(items) == 1 else "white",
                                    symbol="star", size=18, rank=10,
                                    line=dict(color=INK if len(items) > 1 else "white",
                                              width=1.5)))
-    data.append(_legend_swatch("diverged", DIVERGED_COLOR, rank=20))
+    data.append(_legend_swatch(i18n.t("map.diverged", lang), DIVERGED_COLOR, rank=20))
     if never_shown:
-        data.append(_legend_swatch(f"never within {items[0].tolerance:g}", NOT_CONVERGED_COLOR,
-                                   rank=21))
+        data.append(_legend_swatch(i18n.t("mapfig.never_within", lang,
+                                          tolerance=f"{items[0].tolerance:g}"),
+                                   NOT_CONVERGED_COLOR, rank=21))
     sx, sy = items[0].start
-    what = "final loss (log scale)" if metric == "loss" else "steps to tolerance"
-    subtitle = (f"each cell: one run from ({sx:.3g}, {sy:.3g}), {items[0].steps} steps; colour: "
-                f"{what}, one scale for every panel" + ("; ✕: diverged" if marks_shown else ""))
+    what = i18n.t("mapfig.what_loss" if metric == "loss" else "mapfig.what_steps", lang)
+    subtitle = (i18n.t("mapfig.hyper_subtitle", lang, x=f"{sx:.3g}", y=f"{sy:.3g}",
+                       steps=items[0].steps, what=what)
+                + (i18n.t("mapfig.crossed", lang) if marks_shown else ""))
+    heading = f"<b>{_surface_title(surf, lang)}</b>: " + i18n.t("mapfig.hyper_title", lang)
     layout.update(
-        title=_title(f"<b>{surf.title}</b>: which settings work", subtitle) if title else None,
+        title=_title(heading, subtitle) if title else None,
         margin=dict(l=margin[0], r=margin[1], t=margin[2], b=margin[3]),
         coloraxis=dict(colorscale="Viridis", cmin=lo, cmax=hi, colorbar=colorbar),
         # under the panels' axis titles
@@ -538,13 +569,17 @@ def _rgba(color: str, alpha: float) -> str:
 
 
 BANDS = ((0.1, 0.9, 0.22, "10–90 % of runs"), (0.25, 0.75, 0.4, "25–75 % of runs"))
+BAND_KEYS = {0.1: "mapfig.band_80", 0.25: "mapfig.band_50"}     # the bands' names in a catalog
 
 
 def ensemble_figure(ensembles, *, surface=None, template="plotly_white", width=None,
-                    height=None, title=True):
+                    height=None, title=True, lang="en"):
     """Noise ensembles (one per optimizer): on the surface image the median path and the bands
     swept by the 10-90 % and 25-75 % boxes of the runs' positions; beside it the loss per step,
-    its median and the same quantile bands (log where the race's loss axis is)."""
+    its median and the same quantile bands (log where the race's loss axis is). lang: the words
+    of the picture, "en" or "ko"."""
+    lang = i18n.normalize(lang)
+    bands = [(lo, hi, alpha, i18n.t(BAND_KEYS[lo], lang)) for lo, hi, alpha, _ in BANDS]
     items = _as_list(ensembles, _maps.Ensemble, "ensemble_figure")
     surf = _surface(surface, items[0].surface)
     labels, colors = labels_and_colors([e.settings for e in items])
@@ -557,7 +592,7 @@ def ensemble_figure(ensembles, *, surface=None, template="plotly_white", width=N
     gap = min(max(90.0 / plot_w, 0.08), 0.16)
     map_x, curve_x = [0.0, round(map_frac, 4)], [round(map_frac + gap, 4), 1.0]
     equal = 0.5 <= (y1 - y0) / (x1 - x0) <= 2.0
-    layout = _base_layout(template, width, height, height)
+    layout = _base_layout(template, width, height, height, lang)
     layout["xaxis"], layout["yaxis"] = _axes([x0, x1], [y0, y1], map_x, [0.0, 1.0], "x", "y",
                                              equal)
     runs = [SimpleNamespace(loss=e.loss[e.band(q)], last=e.steps) for e in items
@@ -565,12 +600,12 @@ def ensemble_figure(ensembles, *, surface=None, template="plotly_white", width=N
     loss_axis = LossAxis(surf, runs)
     layout["xaxis2"], layout["yaxis2"] = _axes(
         [0, max(e.steps for e in items)], loss_axis.range, curve_x, [0.0, 1.0], "x2", "y2", False,
-        "step", loss_axis.title, ylog=loss_axis.log)
+        i18n.t("fig.step", lang), _loss_title(loss_axis, lang), ylog=loss_axis.log)
     for key in ("xaxis2", "yaxis2"):
         layout[key].update(showgrid=True, gridcolor="#e4e7eb")
     data = []
     for e, label, color in zip(items, labels, colors):
-        for lo_q, hi_q, alpha, band_name in BANDS:
+        for lo_q, hi_q, alpha, band_name in bands:
             bx, by = band_polygons(e.xy[e.band(lo_q)], e.xy[e.band(hi_q)])
             data.append(dict(type="scatter", mode="lines", x=bx, y=by, xaxis="x", yaxis="y",
                              fill="toself", fillcolor=_rgba(color, alpha), line=dict(width=0),
@@ -582,21 +617,23 @@ def ensemble_figure(ensembles, *, surface=None, template="plotly_white", width=N
                          yaxis="y", name=f"{label} halo", showlegend=False, hoverinfo="skip",
                          legendgroup=label, line=dict(color=HALO, width=6.5)))
         data.append(dict(type="scatter", mode="lines", x=med[:, 0], y=med[:, 1], xaxis="x",
-                         yaxis="y", name=f"{label}: median of {e.k} runs", legendgroup=label,
+                         yaxis="y", name=i18n.t("mapfig.median_of", lang, label=label, k=e.k),
+                         legendgroup=label,
                          line=dict(color=color, width=3),
                          hovertemplate=f"<b>{label}</b> median<br>step %{{pointNumber}}<br>"
                                        "(%{x:.3f}, %{y:.3f})<extra></extra>"))
-    data += _minima_traces(surf.minima, _global_flags(surf, len(surf.minima)), "x", "y", True)
+    data += _minima_traces(surf.minima, _global_flags(surf, len(surf.minima)), "x", "y", True,
+                           lang=lang)
     starts = {tuple(e.start) for e in items}
     data.append(dict(type="scatter", mode="markers", x=[s[0] for s in starts],
-                     y=[s[1] for s in starts], xaxis="x", yaxis="y", name="start",
+                     y=[s[1] for s in starts], xaxis="x", yaxis="y", name=i18n.t("fig.start", lang),
                      legendrank=1003, cliponaxis=False,
                      marker=dict(symbol="square", size=12, color="white",
                                  line=dict(color=INK, width=2.5)),
                      hovertemplate="start (%{x:.3f}, %{y:.3f})<extra></extra>"))
     for e, label, color in zip(items, labels, colors):
         steps = np.arange(e.steps + 1)
-        for lo_q, hi_q, alpha, band_name in BANDS:
+        for lo_q, hi_q, alpha, band_name in bands:
             lo = loss_axis.y(e.loss[e.band(lo_q)])
             hi = loss_axis.y(e.loss[e.band(hi_q)])
             data.append(dict(type="scatter", mode="lines", x=steps, y=lo, xaxis="x2",
@@ -612,17 +649,17 @@ def ensemble_figure(ensembles, *, surface=None, template="plotly_white", width=N
                          showlegend=False, legendgroup=label, name=f"{label} median loss",
                          hovertemplate=f"<b>{label}</b> median<br>step %{{x}}<br>"
                                        f"{loss_axis.title} %{{y:.4g}}<extra></extra>"))
-    for lo_q, hi_q, alpha, band_name in BANDS:
+    for lo_q, hi_q, alpha, band_name in bands:
         data.append(_legend_swatch(band_name, _rgba(colors[0] if len(items) == 1 else MUTED,
                                                     min(alpha * 1.5, 1.0)),
                                    rank=900 + int(alpha * 10), line=dict(width=0)))
     e0 = items[0]
     noises = sorted({float(e.settings["noise"]) for e in items})
-    subtitle = (f"{e0.k} runs each with gradient noise σ = {', '.join(f'{n:g}' for n in noises)}"
-                f", {e0.steps} steps; bands: the region the box between the runs' quantiles of "
-                f"x and of y sweeps")
+    subtitle = i18n.t("mapfig.ensemble_subtitle", lang, k=e0.k, steps=e0.steps,
+                      noise=", ".join(f"{n:g}" for n in noises))
+    heading = f"<b>{_surface_title(surf, lang)}</b>: " + i18n.t("mapfig.ensemble_title", lang)
     layout.update(
-        title=_title(f"<b>{surf.title}</b>: how noisy runs spread", subtitle) if title else None,
+        title=_title(heading, subtitle) if title else None,
         margin=margin, images=[surface_image(surf, 400)],
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="bottom",
                     font=dict(size=FONT_SIZE), bgcolor="rgba(255,255,255,0)",

@@ -20,7 +20,11 @@ link stays readable after copy and paste; `~` separates the parts of a value:
     ...  o10=...
 
 Values: numbers exactly as Python's repr writes them (so every float comes back bit for bit, "1"
-is an int and "1.0" a float), true/false, null, or a name. Omitted keys take their defaults.
+is an int and "1.0" a float), true/false, null, or a name. Omitted keys take their defaults,
+except where a link names a surface other than the default scene's: like the app's Surface box,
+an omitted start is that surface's demo start and every optimizer without an lr (the default
+ones too) gets the rate chosen for it there (optiviz.surface_defaults), so ?surface=NAME alone
+moves without diverging. What a link says is always read as it is written.
 A formula is text: it reaches landscapes.formula's allowlist check (via normalize_scene) and
 nothing else; one that is refused is named in a warning and the link's surface is not used.
 
@@ -31,10 +35,12 @@ cannot say something exactly. Readable keys given next to `s` override its parts
 Reading is defensive: nothing in the parameters can make params_to_scene raise. Each part that is
 malformed or invalid falls back to its default (a bad hyperparameter is dropped, an unknown
 optimizer skipped, an invalid start replaced by the surface's own...) with one warning naming
-what was ignored and why; if nothing usable is left, the default scene comes back. Input over
-scene.MAX_SCENE_BYTES is refused before it is decoded, decompression is capped at that size, and
-JSON deeper than a scene can be is refused. Nothing is ever eval'd or unpickled. Keys this module
-does not own (see OWN_KEYS) are left alone: the app may keep its own state in the URL.
+what was ignored and why (in English, from the catalog's "msg." keys; the app shows it in the
+page's language with optiviz.messages.localize); if nothing usable is left, the default scene
+comes back. Input over scene.MAX_SCENE_BYTES is refused before it is decoded, decompression is
+capped at that size, and JSON deeper than a scene can be is refused. Nothing is ever eval'd or
+unpickled. Keys this module does not own (see OWN_KEYS) are left alone: the app may keep its own
+state in the URL.
 """
 
 from __future__ import annotations
@@ -51,7 +57,7 @@ from urllib.parse import urlencode
 import landscapes
 from landscapes.formula import CUSTOM, MAX_LENGTH as MAX_FORMULA_CHARS, WINDOW_PARAMS
 from optim_core import OPTIMIZERS
-from optiviz import i18n
+from optiviz import i18n, surface_defaults
 from optiviz.scene import (DEFAULT_SCENE, ENTRY_KEYS, MAX_OPTIMIZERS, MAX_SCENE_BYTES, SCENE_KEYS,
                            default_scene, normalize_scene, scene_to_json)
 
@@ -78,6 +84,12 @@ _WORDS = {"true": True, "false": False, "null": None}
 
 class _Bad(ValueError):
     """A part of the link that cannot be read; the message says why."""
+
+
+def _say(key: str, **values) -> str:
+    """A warning's text: the catalog's English (the app shows it in the page's language through
+    optiviz.messages.localize, which reads these shapes back)."""
+    return i18n.t(key, i18n.DEFAULT, **values)
 
 
 def _show(value, limit: int = 60) -> str:
@@ -236,7 +248,7 @@ def _value(token: str):
     """A readable token -> int, float, bool, None or name; _Bad otherwise."""
     token = token.strip().replace(" ", "+")      # a '+' typed by hand arrives as a space
     if len(token) > MAX_TOKEN_CHARS:
-        raise _Bad(f"{_show(token, 20)} is too long ({len(token)} characters)")
+        raise _Bad(_say("msg.bad.too_long", token=_show(token, 20), n=len(token)))
     if token in _WORDS:
         return _WORDS[token]
     if _INT.match(token):
@@ -244,35 +256,35 @@ def _value(token: str):
     if _FLOAT.match(token):
         value = float(token)
         if not math.isfinite(value):
-            raise _Bad(f"{token} is out of range")
+            raise _Bad(_say("msg.bad.out_of_range", token=token))
         return value
     if _NAME.match(token):
         return token
-    raise _Bad(f"{_show(token, 30)!r} is not a number or a name")
+    raise _Bad(_say("msg.bad.not_number_or_name", token=repr(_show(token, 30))))
 
 
 def _number(token: str):
     value = _value(token)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Bad(f"{_show(token, 30)!r} is not a number")
+        raise _Bad(_say("msg.bad.not_number", token=repr(_show(token, 30))))
     return value
 
 
 def _name(token: str) -> str:
     value = _value(token)
     if not isinstance(value, str):
-        raise _Bad(f"{_show(token, 30)!r} is not a name")
+        raise _Bad(_say("msg.bad.not_name", token=repr(_show(token, 30))))
     return value
 
 
 def _pairs_from(tokens: list[str], what: str) -> dict:
     if len(tokens) % 2:
-        raise _Bad(f"{what} needs name~value pairs, the last name has no value")
+        raise _Bad(_say("msg.bad.pairs", what=what))
     out = {}
     for key, value in zip(tokens[::2], tokens[1::2]):
         key = _name(key)
         if key in out:
-            raise _Bad(f"{what} gives {key!r} twice")
+            raise _Bad(_say("msg.bad.twice", what=what, param=repr(key)))
         out[key] = _value(value)
     return out
 
@@ -281,8 +293,8 @@ def _schedule_from(tokens: list[str]):
     if len(tokens) == 1:
         return _name(tokens[0])
     if tokens and tokens[0] == "name":
-        return _pairs_from(tokens, "the schedule")
-    raise _Bad("a schedule is a name, or name~NAME followed by name~value pairs")
+        return _pairs_from(tokens, _say("msg.part.the_schedule"))
+    raise _Bad(_say("msg.bad.schedule"))
 
 
 def _entry_from(text: str) -> dict:
@@ -293,7 +305,7 @@ def _entry_from(text: str) -> dict:
         at = rest[::2].index("schedule") * 2
         entry["schedule"] = _schedule_from(rest[at + 1:])
         rest = rest[:at]
-    pairs = _pairs_from(rest, f"optimizer {entry['optimizer']!r}")
+    pairs = _pairs_from(rest, _say("msg.part.optimizer", name=repr(entry["optimizer"])))
     if "lr" in pairs:
         entry["lr"] = pairs.pop("lr")
     if pairs:
@@ -312,11 +324,12 @@ def _raw_from_readable(params: Mapping, warnings: list[str]) -> dict:
                 formula = text          # text, checked by landscapes.formula (normalize_scene)
             elif key == "surface":
                 tokens = text.split(_SEP)
-                raw["surface"] = {"name": _name(tokens[0]), **_pairs_from(tokens[1:], "the surface")}
+                raw["surface"] = {"name": _name(tokens[0]),
+                                  **_pairs_from(tokens[1:], _say("msg.part.the_surface"))}
             elif key == "start":
                 tokens = text.split(_SEP)
                 if len(tokens) != 2:
-                    raise _Bad("start must be x~y")
+                    raise _Bad(_say("msg.bad.start"))
                 raw["start"] = [_number(tokens[0]), _number(tokens[1])]
             elif key in _SCALARS:
                 raw[_SCALARS[key]] = _number(text) if key != "lr" or text != "null" else None
@@ -325,10 +338,11 @@ def _raw_from_readable(params: Mapping, warnings: list[str]) -> dict:
             elif _OPT_KEY.match(key):
                 index = int(key[1:])
                 if not 1 <= index <= MAX_OPTIMIZERS:
-                    raise _Bad(f"at most {MAX_OPTIMIZERS} optimizers, o1 to o{MAX_OPTIMIZERS}")
+                    raise _Bad(_say("msg.bad.max_optimizers", n=MAX_OPTIMIZERS))
                 entries[index] = _entry_from(text)
         except _Bad as err:
-            warnings.append(f"Ignored {key}={_show(text, 40)} from the link: {err}.")
+            warnings.append(_say("msg.link.part", param=key, value=_show(text, 40),
+                                 reason=str(err)))
     if entries:
         raw["optimizers"] = [entries[i] for i in sorted(entries)]
     if formula is not None:
@@ -345,8 +359,8 @@ def _attach_formula(raw: dict, formula: str, warnings: list[str]) -> None:
         raw["surface"] = {**surface, "formula": formula}
     else:
         name = surface.get("name") if isinstance(surface, dict) else surface
-        warnings.append(f"Ignored formula={_show(formula, 40)} from the link: the surface "
-                        f"{_show(name, 40)!r} is not a typed one (custom).")
+        warnings.append(_say("msg.link.formula_not_custom", formula=_show(formula, 40),
+                             name=repr(_show(name, 40))))
 
 
 # ---- reading: the compact form -> a raw scene -------------------------------------------------------
@@ -370,31 +384,31 @@ def _raw_from_compact(text: str) -> dict:
     """`s=` -> the raw scene it holds; _Bad saying what is wrong with it."""
     text = text.strip()
     if len(text) > MAX_SCENE_BYTES:
-        raise _Bad(f"it is {len(text)} characters, more than the {MAX_SCENE_BYTES} allowed")
+        raise _Bad(_say("msg.bad.compact_long", n=len(text), max=MAX_SCENE_BYTES))
     if not re.fullmatch(r"[A-Za-z0-9_-]*={0,2}", text):
-        raise _Bad("it is not URL-safe base64")
+        raise _Bad(_say("msg.bad.compact_alphabet"))
     text = text.rstrip("=")
     try:
         packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        raise _Bad("it is not valid base64 (cut short?)") from None
+        raise _Bad(_say("msg.bad.compact_base64")) from None
     inflate = zlib.decompressobj()
     try:
         data = inflate.decompress(packed, MAX_SCENE_BYTES + 1)
     except zlib.error:
-        raise _Bad("it is not a compressed scene (damaged or cut short?)") from None
+        raise _Bad(_say("msg.bad.compact_zlib")) from None
     if len(data) > MAX_SCENE_BYTES or inflate.unconsumed_tail:
-        raise _Bad(f"it unpacks to more than {MAX_SCENE_BYTES} bytes")
+        raise _Bad(_say("msg.bad.compact_bomb", n=MAX_SCENE_BYTES))
     if not inflate.eof:
-        raise _Bad("it is cut short")
+        raise _Bad(_say("msg.bad.compact_cut"))
     try:
         scene = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise _Bad(f"it does not hold valid JSON ({_clip(str(err), 80)})") from None
+        raise _Bad(_say("msg.bad.compact_json", error=_clip(str(err), 80))) from None
     if not isinstance(scene, dict):
-        raise _Bad(f"it holds a JSON {type(scene).__name__}, not a scene object")
+        raise _Bad(_say("msg.bad.compact_type", type=type(scene).__name__))
     if _depth(scene) > MAX_JSON_DEPTH:
-        raise _Bad("its JSON is nested deeper than any scene")
+        raise _Bad(_say("msg.bad.compact_deep"))
     return scene
 
 
@@ -415,23 +429,22 @@ def _check(scene: dict) -> tuple[dict | None, str]:
 
 def _salvage_entry(i: int, entry, base: dict, warnings: list[str]) -> dict | None:
     """One optimizer entry with every unusable part dropped (a warning each); None if unusable."""
-    where = f"optimizer {i + 1}"
+    where = _say("msg.part.optimizer", name=i + 1)
     if isinstance(entry, str):
         entry = {"optimizer": entry}
     if not isinstance(entry, dict):
-        warnings.append(f"Ignored {where} from the link: it is a {type(entry).__name__}, "
-                        f"not an optimizer.")
+        warnings.append(_say("msg.link.entry_type", where=where, type=type(entry).__name__))
         return None
     name = entry.get("optimizer")
     if not isinstance(name, str) or name not in OPTIMIZERS:
-        warnings.append(f"Ignored {where} from the link: unknown optimizer {_show(name, 40)!r}; "
-                        f"valid optimizers are: {', '.join(OPTIMIZERS)}.")
+        warnings.append(_say("msg.link.entry_unknown", where=where, name=repr(_show(name, 40)),
+                             valid=", ".join(OPTIMIZERS)))
         return None
-    where = f"{where} ({name})"
+    where = _say("msg.part.optimizer", name=f"{i + 1} ({name})")
     unknown = [k for k in entry if k not in ENTRY_KEYS and k != "label"]
     if unknown:
-        warnings.append(f"Ignored {_show(unknown[0], 30)!r} of {where} from the link: not an "
-                        f"optimizer setting (valid: {', '.join(ENTRY_KEYS)}).")
+        warnings.append(_say("msg.link.entry_key", param=repr(_show(unknown[0], 30)), where=where,
+                             valid=", ".join(ENTRY_KEYS)))
 
     def works(candidate):
         problem = _check({**base, "optimizers": [candidate]})[1]
@@ -440,36 +453,36 @@ def _salvage_entry(i: int, entry, base: dict, warnings: list[str]) -> dict | Non
 
     good = {"optimizer": name}
     if "lr" in entry:
-        problem = works({**good, "lr": entry["lr"]}) if _scalar(entry["lr"]) else "not a number"
+        problem = (works({**good, "lr": entry["lr"]}) if _scalar(entry["lr"])
+                   else _say("msg.bad.not_a_number"))
         if problem:
-            warnings.append(f"Ignored the lr of {where} from the link ({problem}); using "
-                            f"its demo lr.")
+            warnings.append(_say("msg.link.entry_lr", where=where, problem=problem))
+            lr = _surface_lr(base["surface"], name)          # its demo lr on this surface
+            if lr is not None:
+                good["lr"] = lr
         else:
             good["lr"] = entry["lr"]
     hyper = entry.get("hyperparameters")
     if hyper is not None and not isinstance(hyper, dict):
-        warnings.append(f"Ignored the hyperparameters of {where} from the link: not a set of "
-                        f"name/value pairs; using the defaults.")
+        warnings.append(_say("msg.link.entry_hyper_type", where=where))
     elif hyper:
         kept = {}
         for key, value in hyper.items():
             problem = (works({**good, "hyperparameters": {key: value}}) if _scalar(value)
-                       else "one value expected")
+                       else _say("msg.bad.one_value"))
             if problem:
-                warnings.append(f"Ignored {_show(key, 30)}={_show(value, 30)} of {where} from the "
-                                f"link ({problem}); using the default.")
+                warnings.append(_say("msg.link.entry_hyper", param=_show(key, 30),
+                                     value=_show(value, 30), where=where, problem=problem))
             else:
                 kept[key] = value
         if kept and works({**good, "hyperparameters": kept}):
-            warnings.append(f"Ignored the hyperparameters of {where} from the link: they do not "
-                            f"work together; using the defaults.")
+            warnings.append(_say("msg.link.entry_hyper_together", where=where))
         elif kept:
             good["hyperparameters"] = kept
     if entry.get("schedule") is not None:
         problem = works({**good, "schedule": entry["schedule"]})
         if problem:
-            warnings.append(f"Ignored the schedule of {where} from the link ({problem}); "
-                            f"using none of its own.")
+            warnings.append(_say("msg.link.entry_schedule", where=where, problem=problem))
         else:
             good["schedule"] = entry["schedule"]
     return good
@@ -501,10 +514,9 @@ def _salvage(raw: dict, warnings: list[str]) -> dict:
             return whole
     unknown = [k for k in raw if k not in SCENE_KEYS]
     if unknown:
-        warnings.append(f"Ignored {_show(unknown[0], 30)!r} from the link: not a scene setting.")
+        warnings.append(_say("msg.link.not_setting", param=repr(_show(unknown[0], 30))))
     if raw.get("version", 1) != DEFAULT_SCENE["version"]:
-        warnings.append(f"The link was made for scene version {_show(raw.get('version'), 20)}; "
-                        f"reading what this version understands.")
+        warnings.append(_say("msg.link.version", version=_show(raw.get("version"), 20)))
     base = default_scene()
     surface = raw.get("surface", _MISSING)
     if surface is not _MISSING:
@@ -516,14 +528,15 @@ def _salvage(raw: dict, warnings: list[str]) -> dict:
                 plain["formula"] = surface["formula"]
             fixed, _ = _check({**probe, "surface": plain})
             if fixed is not None:
-                warnings.append(f"Ignored the surface parameters from the link ({problem}); "
-                                f"using the defaults of {surface['name']!r}.")
+                warnings.append(_say("msg.link.surface_params", problem=problem,
+                                     name=repr(surface["name"])))
         if fixed is None:
             typed = (isinstance(surface, dict) and surface.get("name") == CUSTOM
                      and isinstance(surface.get("formula"), str))
-            what = f"the surface from the link: formula={_show(surface['formula'], 60)}" \
-                if typed else "the surface from the link"
-            warnings.append(f"Ignored {what} ({problem}); using {base['surface']['name']!r}.")
+            fallback = repr(base["surface"]["name"])
+            warnings.append(_say("msg.link.formula", formula=_show(surface["formula"], 60),
+                                 problem=problem, name=fallback) if typed else
+                            _say("msg.link.surface", problem=problem, name=fallback))
         else:
             base = fixed
     for field in ("start", "steps", "noise", "seed", "tolerance", "shared_lr", "schedule"):
@@ -532,30 +545,31 @@ def _salvage(raw: dict, warnings: list[str]) -> dict:
             continue
         fixed, problem = _check({**base, field: value})
         if fixed is None:
-            shown = "none" if base[field] is None else _show(base[field], 40)
-            warnings.append(f"Ignored {field}={_show(value, 40)} from the link ({problem}); "
-                            f"using {shown}.")
+            warnings.append(
+                _say("msg.link.field_none", field=field, value=_show(value, 40), problem=problem)
+                if base[field] is None else
+                _say("msg.link.field", field=field, value=_show(value, 40), problem=problem,
+                     shown=_show(base[field], 40)))
         else:
             base = fixed
     entries = raw.get("optimizers", _MISSING)
     if entries is _MISSING:
         return base
     if not isinstance(entries, list) or not entries:
-        warnings.append("Ignored the optimizers from the link: not a list of optimizers; using "
-                        "the default ones.")
+        warnings.append(_say("msg.link.optimizers_not_list"))
         return base
     if len(entries) > MAX_OPTIMIZERS:
-        warnings.append(f"Ignored optimizers {MAX_OPTIMIZERS + 1} to {len(entries)} from the "
-                        f"link: at most {MAX_OPTIMIZERS} are shown.")
+        warnings.append(_say("msg.link.optimizers_cut", first=MAX_OPTIMIZERS + 1,
+                             last=len(entries), n=MAX_OPTIMIZERS))
         entries = entries[:MAX_OPTIMIZERS]
     salvaged = [_salvage_entry(i, entry, base, warnings) for i, entry in enumerate(entries)]
     kept = [entry for entry in salvaged if entry is not None]
     if not kept:
-        warnings.append("No optimizer in the link could be used; showing the default ones.")
+        warnings.append(_say("msg.link.no_optimizer"))
         return base
     fixed, problem = _check({**base, "optimizers": kept})
     if fixed is None:
-        warnings.append(f"Ignored the optimizers from the link ({problem}); using the default ones.")
+        warnings.append(_say("msg.link.optimizers", problem=problem))
         return base
     return fixed
 
@@ -570,8 +584,7 @@ def params_to_scene(params) -> tuple[dict, list[str]]:
     try:
         scene = _params_to_scene(params, warnings)
     except Exception as err:                        # last line of defence: never fail the app
-        warnings.append(_clip(f"Could not read the scene from the link ({type(err).__name__}: "
-                              f"{err}); showing the default scene."))
+        warnings.append(_clip(_say("msg.link.unreadable", error=f"{type(err).__name__}: {err}")))
         scene = default_scene()
     return scene, warnings
 
@@ -580,8 +593,7 @@ def _params_to_scene(params, warnings: list[str]) -> dict:
     if params is None:
         return default_scene()
     if not isinstance(params, Mapping) and not hasattr(params, "items"):
-        warnings.append(f"Ignored the link's parameters: expected name/value pairs, got "
-                        f"{type(params).__name__}; showing the default scene.")
+        warnings.append(_say("msg.link.not_pairs", type=type(params).__name__))
         return default_scene()
     own: dict[str, str] = {}
     extra: list[str] = []
@@ -593,23 +605,22 @@ def _params_to_scene(params, warnings: list[str]) -> dict:
             value = value[-1] if value else ""
         if not isinstance(value, str):
             if key in OWN_KEYS:
-                warnings.append(f"Ignored {key} from the link: its value is a "
-                                f"{type(value).__name__}, not text.")
+                warnings.append(_say("msg.link.not_text", param=key, type=type(value).__name__))
             continue
         if key in OWN_KEYS:
             size += len(key) + len(value)
             if size > MAX_SCENE_BYTES:
-                warnings.append(f"Ignored the link's scene: its parameters are longer than "
-                                f"{MAX_SCENE_BYTES} characters; showing the default scene.")
+                warnings.append(_say("msg.link.too_long", n=MAX_SCENE_BYTES))
                 return default_scene()
             if value.strip():
                 own[key] = value
         elif _OPT_KEY.match(key):
             extra.append(key)
     if extra:                                       # one line for all of them, however many
-        shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
-        warnings.append(f"Ignored {shown} from the link: at most {MAX_OPTIMIZERS} optimizers, "
-                        f"o1 to o{MAX_OPTIMIZERS}.")
+        shown = ", ".join(extra[:3])
+        if len(extra) > 3:
+            shown = _say("msg.part.and_more", keys=shown, n=len(extra) - 3)
+        warnings.append(_say("msg.link.too_many_keys", keys=shown, n=MAX_OPTIMIZERS))
     if not own:
         return default_scene()
     raw: dict = {}
@@ -617,7 +628,7 @@ def _params_to_scene(params, warnings: list[str]) -> dict:
         try:
             raw = _raw_from_compact(own.pop("s"))
         except _Bad as err:
-            warnings.append(f"Ignored the compact scene s=... from the link: {err}.")
+            warnings.append(_say("msg.link.compact", reason=str(err)))
             raw = {}
     formula = own.pop("formula", None)       # goes into the surface, the compact one's too
     readable = _raw_from_readable(own, warnings)
@@ -626,9 +637,48 @@ def _params_to_scene(params, warnings: list[str]) -> dict:
         _attach_formula(raw, formula, warnings)
     if not raw:
         if warnings:
-            warnings.append("Nothing in the link could be used; showing the default scene.")
+            warnings.append(_say("msg.link.nothing_used"))
         return default_scene()
+    surface_rates(raw)
     return _salvage(raw, warnings)
+
+
+def _surface_lr(surface, optimizer) -> float | None:
+    """The rate the Surface box would give `optimizer` on `surface` (a name or a surface entry):
+    optiviz.surface_defaults' table, for any surface but the default scene's (whose rates are
+    the default scene's own); None when there is none (the entry keeps its demo lr)."""
+    name = surface.get("name") if isinstance(surface, dict) else surface
+    if not isinstance(name, str) or name == DEFAULT_SCENE["surface"]["name"] \
+            or not isinstance(optimizer, str):
+        return None
+    return surface_defaults.lr_for(name, optimizer)
+
+
+def surface_rates(raw: dict) -> None:
+    """A link (or the CLI's --surface) that names a surface (other than the default scene's) follows the app's rule for
+    a changed surface wherever it is silent: every optimizer it gives no lr for (the default
+    ones, when it lists none) gets the rate chosen for that surface (optiviz.surface_defaults),
+    so a hand-made ?surface=goldstein_price moves without diverging; a start it leaves out is
+    that surface's demo start already (normalize_scene). What the link says is kept as it reads."""
+    surface = raw.get("surface")
+    if _surface_lr(surface, "sgd") is None:
+        return
+    entries = raw.get("optimizers", _MISSING)
+    if entries is _MISSING:
+        entries = [{k: v for k, v in entry.items() if k != "lr"}
+                   for entry in default_scene()["optimizers"]]
+    elif not isinstance(entries, list):
+        return
+    filled = []
+    for entry in entries:
+        if isinstance(entry, str):
+            entry = {"optimizer": entry}
+        if isinstance(entry, dict) and "lr" not in entry:
+            lr = _surface_lr(surface, entry.get("optimizer"))
+            if lr is not None:
+                entry = {**entry, "lr": lr}
+        filled.append(entry)
+    raw["optimizers"] = filled
 
 
 # ---- what is on screen besides the scene: the view, the step, the lesson ---------------------------
@@ -683,47 +733,44 @@ def params_to_view(params, steps: int, lessons, runs: int = 0) -> tuple[dict, li
         if value is None:
             continue
         if not isinstance(value, str):
-            warnings.append(f"Ignored {key} from the link: not text.")
+            warnings.append(_say("msg.view.not_text", param=key))
             continue
         value = value.strip()
         if key == "view":
             if value in VIEWS:
                 out["view"] = value
             else:
-                warnings.append(f"Ignored view={_show(value, 30)} from the link: views are "
-                                f"{', '.join(VIEWS)}.")
+                warnings.append(_say("msg.view.view", value=_show(value, 30),
+                                     views=", ".join(VIEWS)))
         elif key == "step":
             if _INT.match(value) and len(value) <= 7 and 0 <= int(value) <= steps:
                 out["step"] = int(value)
             else:
-                warnings.append(f"Ignored step={_show(value, 30)} from the link: a step from 0 "
-                                f"to {steps}.")
+                warnings.append(_say("msg.view.step", value=_show(value, 30), steps=steps))
         elif key == "lesson":
             if value in lessons:
                 out["lesson"] = value
             else:
-                warnings.append(f"Ignored lesson={_show(value, 30)} from the link: not a preset.")
+                warnings.append(_say("msg.view.lesson", value=_show(value, 30)))
         elif key == "why":
             if _INT.match(value) and len(value) <= 3 and 1 <= int(value) <= runs:
                 out["why"] = int(value) - 1
             else:
-                warnings.append(f"Ignored why={_show(value, 30)} from the link: a run's number "
-                                f"from 1 to {runs}.")
+                warnings.append(_say("msg.view.why", value=_show(value, 30), runs=runs))
         elif key == "lang":
             if value.lower() in LANGS:
                 out["lang"] = value.lower()
             else:
-                warnings.append(i18n.t("lang.ignored", value=_show(value, 30)))
+                warnings.append(_say("lang.ignored", value=_show(value, 30)))
         elif key == "present":
             if value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
                 out["present"] = value.lower() in ("1", "true", "yes", "on")
             else:
-                warnings.append(f"Ignored present={_show(value, 30)} from the link: 1 or 0.")
+                warnings.append(_say("msg.view.present", value=_show(value, 30)))
         elif key == "lessons":
             out["lessons"], bad = _lesson_list(value, lessons)
             if bad:
-                warnings.append(f"Ignored {_show(bad, 60)} in lessons=... from the link: "
-                                f"not a preset.")
+                warnings.append(_say("msg.view.lessons", value=_show(bad, 60)))
     return out, warnings
 
 

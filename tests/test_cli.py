@@ -272,3 +272,29 @@ def test_parse_spec():
     for bad in ("", ":lr=1", "adam:lr", "adam:=3"):
         with pytest.raises(ValueError):
             cli.parse_spec(bad, "--optimizer")
+
+
+def test_a_named_surface_gets_its_own_start_and_rates_as_in_the_app():
+    """--surface goldstein_price without a config: the app's rule for a changed surface (the
+    demo start, each optimizer without an lr at that surface's chosen rate), so the default
+    race no longer diverges at step 1; an lr given on the command line is kept, and Rosenbrock
+    (the default scene's surface) keeps the default scene's rates."""
+    import landscapes
+    import optim_core
+    from optiviz import surface_defaults
+
+    def scene_of(*argv):
+        return cli.scene_from_args(cli.build_parser().parse_args(["export", "--out", "x.png", *argv]))
+
+    scene = scene_of("--surface", "goldstein_price")
+    assert scene["start"] == list(landscapes.get("goldstein_price").start)
+    for entry in scene["optimizers"]:
+        assert entry["lr"] == surface_defaults.lr_for("goldstein_price", entry["optimizer"])
+        traj = optim_core.run("goldstein_price", entry["optimizer"], scene["start"], 200,
+                              lr=entry["lr"], **entry["hyperparameters"])
+        assert traj.diverged_at[0] == -1, entry
+    mixed = scene_of("--surface", "goldstein_price", "--optimizer", "adam",
+                     "--optimizer", "sgd:lr=0.5")
+    assert [(e["optimizer"], e["lr"]) for e in mixed["optimizers"]] == [
+        ("adam", surface_defaults.lr_for("goldstein_price", "adam")), ("sgd", 0.5)]
+    assert scene_of("--surface", "rosenbrock")["optimizers"] == default_scene()["optimizers"]

@@ -18,7 +18,7 @@ import landscapes
 from landscapes.catalog import _CATALOG
 from landscapes.formula import WINDOW_PARAMS
 from optim_core import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
-from optiviz import explain, i18n, live, map_view, presets, url_state
+from optiviz import explain, i18n, live, map_view, messages, presets, url_state
 from optiviz import scene as scenes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,14 +59,15 @@ def _literal_keys(pattern: str, text: str) -> set[str]:
 
 
 def test_every_key_the_code_asks_for_exists():
-    """t("key") / ui_lang.t("key") / i18n.t("key") / _words("key") in Python, tr("key") and
-    MARKS' key: "key" in the live view's JS ("live." + key); f-string and template keys by their
-    fixed prefix."""
+    """t("key") / ui_lang.t("key") / i18n.t("key") / _words("key") / _say("key") in Python,
+    tr("key") and MARKS' key: "key" in the live view's JS ("live." + key); f-string and template
+    keys by their fixed prefix."""
     missing, prefixes = [], []
     py_files = [*REPO.glob("*.py"), *REPO.glob("optiviz/*.py"), *REPO.glob("ui/*.py")]
     for path in py_files:
         src = path.read_text("utf-8")
-        for m in re.finditer(r"""\b(?:t|_words|i18n\.t|ui_lang\.t)\(\s*(f?)(["'])([^"']+)\2""", src):
+        for m in re.finditer(r"""\b(?:t|_words|_say|i18n\.t|ui_lang\.t)\(\s*(f?)(["'])([^"']+)\2""",
+                             src):
             is_f, key = m.group(1), m.group(3)
             if is_f and "{" in key:
                 prefixes.append((path.name, key.split("{")[0]))
@@ -261,6 +262,131 @@ def test_comparison_caption_and_url_lang():
     assert "lang" in url_state.VIEW_KEYS
 
 
+# ---- messages about the user's own input (optiviz.messages) ------------------------------------
+
+# What an English message is made of; none of it may be left once a message is in Korean (the
+# user's own text, quoted, and the names the code knows (sgd, steps, ...) are data and stay).
+FRAME_WORDS = re.compile(r"\b(ignored|using|must|got|unknown|allowed|column|valid|from the link|"
+                         r"not a|is not|too long|the formula|the file|scene is|at most|needs|"
+                         r"characters|digits|nested|expected|could not)\b", re.I)
+
+
+def _frame(text: str) -> list[str]:
+    """The English frame words of `text`, its quoted parts (the user's text) left out."""
+    return FRAME_WORDS.findall(re.sub(r"'[^']*'|\"[^\"]*\"", "", text))
+
+
+def test_every_message_shape_is_its_own_and_korean():
+    """Each "msg." key, filled with plain values, is read back as that key (no shape hides
+    another) and comes out in Korean; the values come through unchanged."""
+    checked = 0
+    for key, english in EN.items():
+        if not key.startswith("msg.") and key not in messages.EXTRA_KEYS:
+            continue
+        values = {n: "7" if n in messages.DIGITS else f"V_{n}" for n in i18n.placeholders(english)}
+        text = english.format(**values)
+        nested = key.startswith(messages.PART)
+        assert messages.shape_of(text, nested) == (key, values), key
+        if not nested:
+            assert messages.localize(text, "ko") == KO[key].format(**values), key
+            assert HANGUL.search(messages.localize(text, "ko")), key
+            assert messages.localize(text, "en") == text
+        checked += 1
+    assert checked > 150
+
+
+def test_link_warnings_are_the_catalogs_english_and_read_in_korean():
+    links = [{"steps": "-5", "noise": "inf", "seed": "x" * 50, "tol": "0", "lr": "1e9"},
+             {"start": "1~2~3", "schedule": "name~step~gamma~7", "view": "nope"},
+             {"surface": "rosenbrock~a~99", "o1": "foo~lr~0.1", "o2": "adam~lr~0.05~beta1~2",
+              "o3": "rmsprop~lr~-1~centered~1", "o4": "sgd~lr~0.01~schedule~bogus",
+              "o5": "adam~lr~abc", "o6": "lion~gamma~0.5", "o7": "nesterov~lr"},
+             {"surface": "nowhere", "formula": "x"}, {"formula": "x +* z"},
+             {"formula": "__import__('os')"}, {"formula": "sin(x, y)"}, {"formula": "X + y"},
+             {"surface": "custom~xmin~9", "formula": "x*y"}, {"surface": "custom"},
+             {"s": "$$x$$"}, {"s": "abc"}, {f"o{i}": "adam" for i in range(1, 16)},
+             {"o1": "adam~lr~0.1~lr~0.2"}, {"schedule": "step~gamma~0.5"}, 42]
+    seen = 0
+    for params in links:
+        _, warnings = url_state.params_to_scene(params)
+        assert warnings, params
+        for warning in warnings:
+            ko = messages.localize(warning, "ko")
+            assert HANGUL.search(ko) and not _frame(ko), (warning, ko)
+            seen += 1
+    view, warnings = url_state.params_to_view({"view": "x", "step": "-1", "lesson": "x",
+                                               "why": "9", "present": "2", "lessons": "a,b",
+                                               "lang": "de"}, 100, (), 2)
+    assert len(warnings) == 7
+    for warning in warnings:
+        ko = messages.localize(warning, "ko")
+        assert HANGUL.search(ko) and not _frame(ko), (warning, ko)
+    assert seen > 30
+
+
+def _errors(fn, cases) -> list[str]:
+    out = []
+    for case in cases:
+        with pytest.raises(ValueError) as caught:
+            fn(case)
+        out.append(str(caught.value))
+    return out
+
+
+def test_the_cores_english_errors_read_in_korean():
+    """The errors a Korean user can cause (a refused scene, file or typed formula) are the
+    core's English API errors; the app shows them through messages.localize."""
+    from optiviz import export
+
+    base = scenes.default_scene()
+    scene_cases = [{"steps": 0}, {"noise": -1}, {"seed": 10 ** 30}, {"start": [99, 0]},
+                   {"start": "x"}, {"tolerance": "a"}, {"version": 3}, {"junk": 1},
+                   {"optimizers": []}, {"optimizers": [{"optimizer": "adam", "lr": -1}]},
+                   {"optimizers": [{"optimizer": "adam", "hyperparameters": {"beta1": 2}}]},
+                   {"optimizers": [{"optimizer": "adam", "hyperparameters": {"gamma": 1}}]},
+                   {"optimizers": [{"optimizer": "adam", "colour": 1}]},
+                   {"optimizers": [{"optimizer": "rmsprop", "hyperparameters": {"centered": 2}}]},
+                   {"optimizers": [{"optimizer": "nope"}]}, {"schedule": {"name": "nope"}},
+                   {"schedule": {"name": "step", "gamma": 7}},
+                   {"schedule": {"name": "step", "x": 1}}, {"schedule": [1]},
+                   {"steps": 3, "schedule": {"name": "one_cycle", "pct_start": 0.1}},
+                   {"surface": {"name": "himmelblau", "a": 1}}, {"surface": {"name": "nope"}},
+                   {"surface": {"name": "rosenbrock", "a": "x"}}, {"surface": [1]},
+                   {"surface": {"name": "custom"}},
+                   {"surface": {"name": "custom", "formula": "x", "xmin": 3, "xmax": 1}}]
+    errors = _errors(lambda c: scenes.normalize_scene({**base, **c}), scene_cases)
+    errors += _errors(export.load_scene_file, [b"", b"\xff\xfe\x00", "{", "[1]", '{"steps": 0}',
+                                               "[" * 100 + "]" * 100])
+    formulas = ["", "x" * 400, "x +", "(x + y", "x)", "2x", "x y", "X + y", "z", "sin", "x(2)",
+                "foo(x)", "sin(x, y)", "x.real", "x[1]", "x < y", "x\ty", "x\ny", "π*x",
+                "x if y else 2", "x, y", "'a'", "1j*x", "1e999*x", "x // y", "not x", "~x",
+                "3(x)", "sin(x=1)", "sin(*x)", "log(x)*0 + log(-1 - x*x)"]
+    errors += _errors(lambda f: landscapes.get("custom", formula=f), formulas)
+    assert len(errors) == len(scene_cases) + 6 + len(formulas)
+    for error in errors:
+        ko = messages.localize(error, "ko")
+        assert HANGUL.search(ko) and not _frame(ko), (error, ko)
+    custom = landscapes.get("custom", formula="log(x)", xmin=-1, xmax=1, ymin=-1, ymax=1)
+    for warning in custom.warnings:
+        ko = messages.localize(warning, "ko")
+        assert HANGUL.search(ko) and not _frame(ko), (warning, ko)
+
+
+def test_user_text_stays_as_it_was_typed_in_korean():
+    """The user's own text is data: it comes through unchanged, even when it looks like one of
+    our messages or carries markup (the page escapes it: ui.text.literal)."""
+    hostile = "Ignored x from the link: not text. [Log in](https://evil.example) <b>x</b> {n}"
+    scene, warnings = url_state.params_to_scene({"formula": hostile})
+    (warning,) = warnings
+    ko = messages.localize(warning, "ko")
+    assert hostile[:50] in ko and HANGUL.search(ko)            # (cut short as in English)
+    assert messages.localize(hostile, "ko") == hostile             # not a message of ours
+    assert messages.localize(None, "ko") is None and messages.localize("", "ko") == ""
+    assert messages.localize("x" * 5000, "ko") == "x" * 5000
+    line = scenes.differences({"seed": 7}, {})[0]
+    assert messages.localize(line, "ko") == "seed: 7에서 설정 안 됨(으)로"
+
+
 # ---- exported pictures: Korean words, Hangul drawn as glyphs ----------------------------------
 
 def test_export_figures_are_korean(result):
@@ -408,3 +534,30 @@ def test_a_hostile_lang_in_the_link_is_ignored_with_a_warning():
 
     assert any("Ignored lang=" in ui_text.rendered(w.value) for w in at.warning)
     assert at.query_params["lang"] == "en"
+
+
+def test_a_korean_page_says_what_it_could_not_use_in_korean():
+    """A partly invalid, hostile link opened in Korean: one warning box, in Korean, the link's
+    own text shown literally (never Markdown); a typed formula's error in Korean too."""
+    from test_app import start
+    from test_hostile_input import FORBIDDEN, html_of, visible_text
+
+    at = start({"lang": "ko", "steps": "0", "o1": "adam~lr~abc", "view": "nope",
+                "formula": "[Log in](https://evil.example) <b>x</b>"})
+    (box,) = at.warning
+    shown = visible_text(box.body)
+    assert not FORBIDDEN.search(html_of(box.body)) and "<a " not in html_of(box.body)
+    assert "formula=[Log in](https://evil.example) <b>x</b>" in shown     # literally
+    assert shown.startswith(KO["app.not_loaded_many"].format(n=4))
+    lines = [line for line in shown.splitlines()[1:] if line.strip()]
+    assert len(lines) == 4
+    for line in lines:
+        assert HANGUL.search(line) and not _frame(line), line
+    assert "링크의 steps=0을(를) 무시했습니다" in shown
+    typed = start({"lang": "ko", "formula": "x^2 + y^2"})
+    typed.sidebar.text_input(key="surface.formula").set_value("sin(x) + z").run()
+    (error,) = typed.sidebar.error
+    text = visible_text(error.body)
+    assert "10번째 열의 'z'은(는) 알 수 없는 이름입니다" in text and not _frame(text), text
+    english = start({"steps": "0"})
+    assert "Ignored steps=0 from the link" in visible_text(english.warning[0].body)

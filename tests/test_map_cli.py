@@ -169,6 +169,33 @@ def test_hyper_svg_two_optimizers(tmp_path):
     assert sum(1 for e in root.iter() if e.tag.endswith("image")) >= 2      # the heatmaps
 
 
+def _svg_text(path) -> str:
+    """The words an SVG shows: every text element's text."""
+    root = ET.parse(path).getroot()
+    return " ".join("".join(e.itertext()) for e in root.iter() if e.tag.endswith("}text"))
+
+
+@needs_browser
+def test_lang_ko_writes_the_map_in_korean(tmp_path):
+    """map --lang ko, as export --lang ko: the picture's words in Korean (the CSV is the same)."""
+    flags = ["basin", "--surface", "himmelblau", "--optimizer", "adam:lr=0.05", "--grid", "12",
+             "--steps", "60", "--quiet"]
+    ko = run(*flags, "--lang", "ko", "--out", "ko.svg", cwd=tmp_path)
+    en = run(*flags, "--out", "en.svg", cwd=tmp_path)
+    assert ko.returncode == 0 and en.returncode == 0, (ko.stderr.decode(), en.stderr.decode())
+    korean, english = _svg_text(tmp_path / "ko.svg"), _svg_text(tmp_path / "en.svg")
+    for words in ("힘멜블라우", "출발점마다 끝나는 곳", "(3, 2)에서 끝남", "발산", "전역 최솟값",
+                  "학습률 0.05"):
+        assert words in korean, words
+    for words in ("where each start ends", "ends at", "diverged", "global minimum"):
+        assert words in english and words not in korean, words
+    assert not any("\uac00" <= ch <= "\ud7a3" for ch in english)
+    for lang in ("en", "ko"):
+        assert run(*flags, "--lang", lang, "--out", f"{lang}.csv", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "ko.csv").read_bytes() == (tmp_path / "en.csv").read_bytes()
+    _only(tmp_path, "ko.svg", "en.svg", "ko.csv", "en.csv")
+
+
 def test_png_without_a_browser_exits_1_before_computing(tmp_path):
     proc = run("basin", "--optimizer", "adam", "--grid", "1024", "--steps", "100000",
                "--out", "b.png", cwd=tmp_path, env=_env(BROWSER_PATH="/nonexistent"),
@@ -200,6 +227,7 @@ def test_png_without_a_browser_exits_1_before_computing(tmp_path):
     (["map", "hyper", "--x", "lr", "--y", "lr", "--out", "a.csv"], "differ"),
     (["map", "hyper", "--x", "lr:0:1:8:log", "--y", "beta1", "--out", "a.csv"], "log"),
     (["map", "hyper", "--x", "lr", "--y", "beta1:0.5:1.0:8", "--out", "a.csv"], "beta1"),
+    (["map", "basin", "--lang", "fr", "--out", "a.csv"], "--lang"),
     (["map", "ensemble", "--out", "a.csv"], "--noise"),
     (["map", "ensemble", "--noise", "0.5", "--runs", "0", "--out", "a.csv"], "runs"),
     (["map", "ensemble", "--noise", "0.5", "--start", "99", "0", "--out", "a.csv"], "start"),

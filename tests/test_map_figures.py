@@ -8,11 +8,13 @@ minimum, lighter for more steps), not against constants copied from the module.
 
 import base64
 import colorsys
+import re
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+import landscapes
 from optiviz import map_figures as mf
 from optiviz import maps
 from optiviz.scene import COLORS
@@ -248,3 +250,93 @@ def test_ensemble_figure_draws_the_quantiles():
     assert np.nanmin(bx) <= lo[:, 0].min() and np.nanmax(bx) >= hi[:, 0].max()
     assert np.nanmin(by) <= lo[:, 1].min() and np.nanmax(by) >= hi[:, 1].max()
     assert fig.to_plotly_json()["layout"]["images"][0]["source"].startswith("data:image/png")
+
+
+# ---- the words of the pictures: English by default, Korean with lang="ko" ----------------------
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# What the English pictures say, none of which may be left in a Korean one.
+ENGLISH_WORDS = ("where each start ends", "which settings work", "how noisy runs spread",
+                 "each cell", "ends at", "not converged", "diverged", "best cell", "best:",
+                 "final loss", "median of", "of runs", "global minimum", "local minimum",
+                 "learning rate", "steps", "start", "seed", "schedule", "never within")
+
+
+def _seen(fig) -> dict[str, list[str]]:
+    """Every word a reader sees in the PNG/SVG, by where it is: the title and subtitle, axis
+    and colour-bar titles, the panels' notes (annotations) and the legend's entries."""
+    d = fig.to_plotly_json()
+    layout = d["layout"]
+    out = {"title": [layout["title"]["text"], layout["title"]["subtitle"]["text"]],
+           "axes": [v["title"]["text"] for k, v in layout.items()
+                    if k.startswith(("xaxis", "yaxis")) and v.get("title")],
+           "notes": [a["text"] for a in layout.get("annotations", ())],
+           "legend": [t["name"] for t in d["data"] if t.get("showlegend") is not False
+                      and t.get("type") == "scatter" and t.get("name")]}
+    colorbar = layout.get("coloraxis", {}).get("colorbar", {}).get("title", {}).get("text")
+    if colorbar:
+        out["axes"].append(colorbar)
+    return out
+
+
+@pytest.fixture(scope="module")
+def three_maps():
+    basin = [maps.basin_map("himmelblau", {"optimizer": "adam", "lr": 0.05}, n=10, steps=40),
+             maps.basin_map("himmelblau", {"optimizer": "sgd", "lr": 0.01, "noise": 0.1,
+                                           "schedule": "cosine"}, n=10, steps=40)]
+    hyper = maps.hyper_map("rosenbrock", {"optimizer": "adam"}, "lr", np.logspace(-4, 0, 5),
+                           "beta1", np.linspace(0.5, 0.99, 4), steps=40)
+    spread = maps.noise_ensemble("saddle", {"optimizer": "sgd", "lr": 0.02, "noise": 0.5}, k=12,
+                                 steps=30)
+    return basin, hyper, spread
+
+
+def _figures(three_maps, lang):
+    basin, hyper, spread = three_maps
+    return {"basin": mf.basin_figure(basin, lang=lang),
+            "hyper": mf.hyper_figure(hyper, lang=lang),
+            "steps": mf.hyper_figure(hyper, metric="steps", lang=lang),
+            "spread": mf.ensemble_figure(spread, lang=lang)}
+
+
+def test_korean_map_figures_say_everything_in_korean(three_maps):
+    for kind, fig in _figures(three_maps, "ko").items():
+        seen = _seen(fig)
+        layout = fig.to_plotly_json()["layout"]
+        assert "Noto Sans CJK KR" in layout["font"]["family"], kind       # Hangul has a font
+        assert all(HANGUL.search(text) for text in seen["title"]), (kind, seen["title"])
+        words = " ".join(sum(seen.values(), [])).lower()
+        # the English term beside the Korean one is meant: 학습률 (learning rate)
+        words = re.sub(r"[\uac00-\ud7a3]+ \([a-z ]+\)", "", words)
+        left = [w for w in ENGLISH_WORDS if w in words]
+        assert not left, (kind, left, seen)
+        # the axes' titles: x and y stay letters; every other one (lr, β₁, step, loss) Korean
+        named = [a for a in seen["axes"] if a not in ("x", "y", "β₁")]
+        assert named or kind == "basin", kind
+        assert all(HANGUL.search(a) for a in named), (kind, seen["axes"])
+        # the legend: Korean, except the optimizers' own names (Adam, SGD / GD: as in the race)
+        for name in seen["legend"]:
+            assert HANGUL.search(name) or name.split(" (")[0] in ("Adam", "SGD / GD"), (kind, name)
+    basin = _seen(_figures(three_maps, "ko")["basin"])
+    assert "힘멜블라우" in basin["title"][0] and "(3, 2)에서 끝남" in basin["legend"]
+    assert any("학습률 0.05" in note for note in basin["notes"])     # the panel's settings
+
+
+def test_english_map_figures_are_the_default_and_unchanged(three_maps):
+    default = {k: f.to_plotly_json() for k, f in _figures(three_maps, "en").items()}
+    basin, hyper, spread = three_maps
+    assert default["basin"] == mf.basin_figure(basin).to_plotly_json()
+    seen = _seen(mf.basin_figure(basin))
+    assert seen["title"][0] == "<b>Himmelblau</b>: where each start ends"
+    assert "diverged" in seen["legend"] and "ends at (3, 2)" in seen["legend"]
+    assert "family" not in default["basin"]["layout"]["font"]
+    assert not any(HANGUL.search(t) for t in sum(seen.values(), []))
+    assert _seen(mf.hyper_figure(hyper))["axes"][:2] == ["learning rate", "β₁"]
+    assert "step" in _seen(mf.ensemble_figure(spread))["axes"]
+
+
+def test_a_typed_surface_keeps_its_formula_as_the_title(three_maps):
+    surf = landscapes.get("custom", formula="x^2 + 3*y^2", xmin=-2, xmax=2, ymin=-2, ymax=2)
+    b = maps.basin_map(surf, {"optimizer": "adam", "lr": 0.05}, n=6, steps=20)
+    title = _seen(mf.basin_figure(b, surface=surf, lang="ko"))["title"][0]
+    assert title.startswith(f"<b>{surf.title}</b>: ") and HANGUL.search(title)

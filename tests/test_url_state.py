@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 import landscapes
 from optim_core import OPTIMIZERS, SCHEDULE_PARAMS
-from optiviz import url_state
+from optiviz import surface_defaults, url_state
+from optiviz import scene as scene_module
 from optiviz.presets import PRESETS
 from optiviz.scene import (DEMO_LR, MAX_OPTIMIZERS, MAX_SCENE_BYTES, default_scene,
                            normalize_scene, scene_to_json)
@@ -111,11 +112,78 @@ def test_readable_keys_can_be_typed_by_hand():
     assert scene["surface"] == {"name": "himmelblau"} and scene["steps"] == 1000
     assert scene["start"] == list(landscapes.get("himmelblau").start)
     assert [e["optimizer"] for e in scene["optimizers"]] == ["adam", "nesterov"]
-    assert scene["optimizers"][1]["lr"] == DEMO_LR["nesterov"]
+    assert scene["optimizers"][0]["lr"] == 0.1                    # as the link says
+    # no lr for nesterov: the rate the Surface box gives it on Himmelblau (a changed surface)
+    assert scene["optimizers"][1]["lr"] == surface_defaults.lr_for("himmelblau", "nesterov")
     scene, warnings = params_to_scene({"steps": "2000", "noise": "1e+2"})   # '+' kept or typed
     assert warnings == [] and scene["steps"] == 2000 and scene["noise"] == 100.0
     scene, warnings = params_to_scene({"noise": "1e 2"})                      # '+' read as space
     assert warnings == [] and scene["noise"] == 100.0
+
+
+# ---- a link that changes only the surface: the app's rule for a changed surface ---------------
+
+def _diverged(scene) -> dict:
+    """{optimizer: first diverged step} of the scene's runs, run by the app's compute."""
+    result = scene_module.compute_scene(scene)
+    return {r.optimizer: int(r.trajectory.diverged_at[0]) for r in result.runs
+            if r.trajectory.diverged_at[0] >= 0}
+
+
+def test_a_link_with_only_a_surface_gets_its_demo_start_and_rates():
+    """?surface=goldstein_price alone: Rosenbrock's rates made SGD and Momentum diverge at step
+    1 there; the link now gets the surface's demo start and each optimizer's chosen rate."""
+    old = normalize_scene({"surface": {"name": "goldstein_price"}})       # Rosenbrock's rates
+    assert {"sgd", "momentum"} <= set(_diverged(old)) and min(_diverged(old).values()) <= 2
+    scene, warnings = params_to_scene({"surface": "goldstein_price"})
+    assert warnings == []
+    assert scene["start"] == list(surface_defaults.start_for("goldstein_price"))
+    assert [e["optimizer"] for e in scene["optimizers"]] == \
+        [e["optimizer"] for e in default_scene()["optimizers"]]
+    for entry in scene["optimizers"]:
+        assert entry["lr"] == surface_defaults.lr_for("goldstein_price", entry["optimizer"])
+    assert _diverged(scene) == {}                    # every run moves without diverging
+    assert params_to_scene(scene_to_params(scene))[0] == scene    # and its link keeps it
+
+
+@pytest.mark.parametrize("name", [n for n in landscapes.names() if n != "rosenbrock"])
+def test_every_surface_alone_in_a_link_moves_without_diverging(name):
+    scene, warnings = params_to_scene({"surface": name})
+    assert warnings == [] and scene["surface"]["name"] == name
+    assert scene["start"] == list(surface_defaults.start_for(name))
+    assert _diverged(scene) == {}
+
+
+def test_what_a_surface_link_gives_is_kept_exactly():
+    scene, warnings = params_to_scene({"surface": "goldstein_price", "start": "0.5~-0.5",
+                                       "o1": "sgd~lr~0.001", "o2": "adam", "lr": "0.002"})
+    assert warnings == [] and scene["start"] == [0.5, -0.5] and scene["shared_lr"] == 0.002
+    sgd, adam = scene["optimizers"]
+    assert sgd["lr"] == 0.001                                 # explicit: as it reads
+    assert adam["lr"] == surface_defaults.lr_for("goldstein_price", "adam")    # silent: chosen
+    # the compact form: the same rule (a scene file made by hand)
+    scene, _ = params_to_scene({"s": _compact({"surface": {"name": "booth"},
+                                               "optimizers": [{"optimizer": "momentum"},
+                                                              {"optimizer": "sgd", "lr": 0.5}]})})
+    assert [e["lr"] for e in scene["optimizers"]] == [surface_defaults.lr_for("booth", "momentum"),
+                                                        0.5]
+    # an lr the link gives but that cannot be used: the surface's rate, with a warning
+    scene, warnings = params_to_scene({"surface": "booth", "o1": "sgd~lr~-1"})
+    assert scene["optimizers"][0]["lr"] == surface_defaults.lr_for("booth", "sgd")
+    assert len(warnings) == 1 and "lr" in warnings[0]
+
+
+def test_the_default_surface_and_typed_ones_keep_the_default_rates():
+    for params in ({"surface": "rosenbrock"}, {"surface": "rosenbrock", "o1": "adam"}, {}):
+        scene, _ = params_to_scene(params)
+        for entry in scene["optimizers"]:
+            assert entry["lr"] == DEMO_LR[entry["optimizer"]]
+    scene, warnings = params_to_scene({"formula": "x^2 + y^2"})
+    assert warnings == [] and scene["surface"]["name"] == "custom"
+    assert [e["lr"] for e in scene["optimizers"]] == \
+        [e["lr"] for e in default_scene()["optimizers"]]
+    scene, _ = params_to_scene({"surface": "nowhere"})             # refused: the default scene's
+    assert scene["optimizers"] == default_scene()["optimizers"]
 
 
 def test_optimizer_keys_are_ordered_by_number():

@@ -17,7 +17,7 @@ import streamlit as st
 
 import landscapes
 from landscapes.formula import ALLOWED, CUSTOM, FUNCTIONS, MAX_LENGTH, NAMES, WINDOW_PARAMS
-from optiviz import i18n
+from optiviz import i18n, messages
 from optiviz import scene as scenes
 from ui import lang as ui_lang
 from ui import text as ui_text
@@ -118,7 +118,7 @@ def pointer(text: str, column: int | None, around: int = 30) -> str | None:
 
 
 def _show_error(sb, text: str, error: Exception) -> None:
-    items = [str(error)]
+    items = [messages.localize(str(error), ui_lang.current())]      # the core's English, shown
     marked = pointer(text, getattr(error, "column", None))
     if marked is not None:
         items.append(ui_lang.t("custom.here", marked=marked))
@@ -156,4 +156,6 @@ def _show_formula(sb, surface) -> None:
         sb.latex(r"\begin{aligned}" + r" \\ ".join("&" + line for line in lines)
                  + r"\end{aligned}")
     if surface.warnings:
-        sb.caption(ui_text.literal("⚠️ " + " ".join(surface.warnings)))
+        lang = ui_lang.current()
+        sb.caption(ui_text.literal("⚠️ " + " ".join(messages.localize(w, lang)
+                                                    for w in surface.warnings)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optiviz import export, i18n
+from optiviz import export, i18n, messages
 from ui import lang as ui_lang
 from ui import text as ui_text
 from ui.controls import lazy_panel
@@ -67,7 +67,7 @@ def export_panel(result, view: str, step: int):
                     ui_text.warning(t("export.no_browser"), [str(err)], lang=lang)
             except (export.ExportError, ValueError) as err:
                 bar.empty()
-                ui_text.error(t("export.failed"), [str(err)], lang=lang)
+                ui_text.error(t("export.failed"), [messages.localize(str(err), lang)], lang=lang)
             else:
                 bar.empty()
                 ss["export.file"] = (data, mime, name)
