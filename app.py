@@ -25,7 +25,7 @@ from ui import lang as ui_lang
 from ui import text as ui_text
 from ui.controls import lazy_panel
 from ui.export_panel import export_panel
-from ui.live_view import live_view
+from ui.live_view import live_view, preload_page
 from ui.sidebar import scene_from_state, sidebar
 from ui.state import keep_values, load_map_cell, load_scene, on_upload
 
@@ -43,6 +43,7 @@ header[data-testid="stHeader"] {display: none;}
 .stApp:has(section[data-testid="stSidebar"][data-collapsed="true"]) header[data-testid="stHeader"] {display: block;}
 .stApp:has(section[data-testid="stSidebar"][data-collapsed="true"]) [data-testid="stMainBlockContainer"] {padding-top: 3.9rem;}
 [data-testid="stSidebarHeader"] {height: 2rem; min-height: 2rem;}
+[data-testid="stElementContainer"]:has(#optiviz-preload) {display: none;}
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"], .block-container {padding-left: 0.25rem; padding-right: 0.25rem;}
 }
@@ -56,6 +57,7 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 @media (max-width: 640px) {[data-testid="stMainBlockContainer"] {padding: 0.25rem;}}
 </style>"""
 st.html(COMPACT_CSS)
+preload_page()          # plotly.js starts loading with the page's first message
 
 
 # ---- cached computation (keyed on JSON text; bounded) --------------------------------------
@@ -138,7 +140,8 @@ if "pending_start" in st.session_state:
 raw_scene = scene_from_state()
 # What the page tells a user about their own input is built in English (a link's warnings, the
 # core's errors): shown in the page's language (optiviz.messages), the user's text kept as data.
-notes = [messages.localize(note, lang) for note in st.session_state.pop("url_warnings", []) or []]
+once = [messages.localize(note, lang) for note in st.session_state.pop("url_warnings", []) or []]
+notes = []
 try:
     scene = scenes.normalize_scene(raw_scene)
     st.session_state["scene_json"] = scenes.scene_to_json(scene)
@@ -148,8 +151,15 @@ except ValueError as err:
 scene_json = scenes.scene_to_json(scene)
 loaded = st.session_state.pop("loaded_scene", None)
 if loaded is not None:          # a link, preset or file the controls could not show as written
-    notes += [t("app.changed", line=messages.localize(line, lang))
-              for line in scenes.differences(loaded, scene)]
+    once += [t("app.changed", line=messages.localize(line, lang))
+             for line in scenes.differences(loaded, scene)]
+# Said once, they stay until the user's first action: a page's first run draws no controls and
+# the run that draws them follows on its own, so they are said again there.
+if not st.session_state.get("controls_ready"):
+    st.session_state["notes_again"] = once
+else:
+    once = st.session_state.pop("notes_again", []) + once
+notes = once + notes
 
 # One box for everything the page had to change or ignore; user text shown literally.
 if notes:
@@ -218,8 +228,16 @@ if view_state.hyper and isinstance(view_state.hyper, dict):     # a settings-map
         ss["map"] = None
         ss["view"] = "race"
         st.rerun()
-# The controls, drawn after the live view; they show the scene it was built from.
-drawn_scene = sidebar()
+# The controls, drawn after the live view; they show the scene it was built from. A page's
+# first run sends none: their widgets' code and render would delay its first picture by a third
+# of a second. Every later run draws them, and the live view's "drawn" trigger asks for one as
+# soon as the picture is up (a user's action before it does as well).
+if ss.get("controls_ready"):
+    drawn_scene = sidebar()
+else:                           # the sidebar's first element only: the page keeps its width
+    ui_lang.switch(st.sidebar)
+    drawn_scene = raw_scene
+ss["controls_ready"] = True
 ss["read_equals_drawn"] = drawn_scene == raw_scene        # checked by tests/test_app.py
 if not ss["read_equals_drawn"] and not ss.pop("redrawn", False):
     ss["redrawn"] = True                         # never expected: show what the widgets hold

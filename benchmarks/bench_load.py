@@ -165,7 +165,32 @@ class Session:
             conn.close()
 
     async def open(self) -> RunResult:
-        """Load the page: GET /, connect, the initial rerun. Returns its RunResult."""
+        """Load the page as a browser does: GET /, connect, the initial rerun, then the rerun
+        the live view's "drawn" trigger causes once its first picture is up (app.py draws the
+        controls in it). Returns one RunResult for both: time to the controls."""
+        first = await self._load()
+        if not first.ok:
+            return first
+        drawn = await self.trigger("live_view", "drawn", True)
+        drawn.kind = "load"
+        drawn.latency = None if drawn.latency is None else first.latency + drawn.latency
+        drawn.runs += first.runs
+        drawn.bytes += first.bytes
+        drawn.messages += first.messages
+        return drawn
+
+    async def trigger(self, key: str, event: str, value) -> RunResult:
+        """A components-v2 trigger (as setTriggerValue sends it): one rerun carries it."""
+        base = self.widget(key)[0]
+        state = WidgetState(id=f"$$STREAMLIT_INTERNAL_KEY_{base}__events")
+        state.json_trigger_value = json.dumps([{"event": event, "value": value}])
+        self.widget_states[state.id] = state
+        try:
+            return await self.rerun(kind="trigger")
+        finally:
+            self.widget_states.pop(state.id, None)          # triggers last one run
+
+    async def _load(self) -> RunResult:
         await asyncio.to_thread(self._get_page)
         headers = {}
         if self.cookies:

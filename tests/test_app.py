@@ -23,9 +23,12 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def start(query: dict | None = None) -> AppTest:
+    """The app as a browser sees it once its first picture is up: the live view's "drawn"
+    trigger (which AppTest cannot send) has told the script to draw the controls."""
     at = AppTest.from_file(APP, default_timeout=60)
     for key, value in (query or {}).items():
         at.query_params[key] = value
+    at.session_state["controls_ready"] = True
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.session_state["read_equals_drawn"], "the scene read first is the one drawn"
@@ -402,3 +405,43 @@ def test_the_maps_view_gets_the_map_it_asks_for_and_only_then():
     at.session_state["map"] = None
     at.run()
     assert "map" not in chart(at)
+
+
+def test_a_new_page_draws_the_picture_first_and_the_controls_after_it():
+    """The first run sends the live view without the sidebar's widgets (their render would
+    delay the chart); the next run (the live view's "drawn" trigger causes one) draws them,
+    showing the same scene, and a link's warning is said in both."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["steps"] = "0"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert chart(at)["runs"], "the live view is sent"
+    assert not at.sidebar.selectbox and not at.sidebar.slider and not at.sidebar.multiselect
+    assert len(at.warning) == 1 and "Ignored steps" in at.warning[0].value
+    first = chart(at)
+    at.run()                                          # the rerun the trigger causes
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.sidebar.selectbox(key="surface").value == "rosenbrock"
+    assert at.sidebar.slider(key="steps").value == first["steps"]
+    assert at.session_state["read_equals_drawn"]
+    assert chart(at)["key"] == first["key"]           # the same scene, not a new one
+    assert len(at.warning) == 1 and "Ignored steps" in at.warning[0].value
+    at.sidebar.slider(key="steps").set_value(300).run()    # the user's first action
+    assert not at.warning
+
+
+def test_plotly_js_is_the_wheels_file_behind_a_compile_hint(tmp_path, monkeypatch):
+    """The page's plotly.min.js: V8's compile-hint comment, then the wheel's bytes unchanged;
+    a stale copy (another plotly version) is replaced."""
+    import plotly
+
+    from ui import live_view as lv
+
+    monkeypatch.setattr(lv, "STATIC", tmp_path)
+    wheel = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    lv.ensure_plotly_js()
+    served = (tmp_path / "plotly.min.js").read_bytes()
+    assert served == b"//# allFunctionsCalledOnLoad\n" + wheel
+    (tmp_path / "plotly.min.js").write_bytes(b"/* plotly.js v0 */")
+    lv.ensure_plotly_js()
+    assert (tmp_path / "plotly.min.js").read_bytes() == served

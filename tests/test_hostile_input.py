@@ -152,9 +152,11 @@ def _dumps(value) -> str:
 # ---- the app: links ----------------------------------------------------------------------------
 
 def _run_link(params: dict) -> AppTest:
+    """The link opened, its controls drawn (as after the live view's first picture)."""
     at = AppTest.from_file(APP, default_timeout=60)
     for key, value in params.items():
         at.query_params[key] = value
+    at.session_state["controls_ready"] = True
     at.run()
     return at
 

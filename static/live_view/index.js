@@ -262,9 +262,14 @@ class LiveView {
       this.step = Math.min(this.step, data.steps);
     }
     const decoded = performance.now();
-    this.Plotly = await loadPlotly();
-    const loaded = performance.now();
-    await this.render();
+    let loaded;
+    try {
+      this.Plotly = await loadPlotly();
+      loaded = performance.now();
+      await this.render();
+    } finally {
+      if (first) this.announceDrawn();   // (or plotly.js failed: the controls must come anyway)
+    }
     this.timing = {arrived, decodeMs: decoded - arrived, plotlyAt: loaded, drawnAt: performance.now()};
     if (first && this.view === "maps" && !data.map) this.askMap("basin");   // a link to the maps
     if (first && this.present) this.root.focus({preventScroll: true});       // the keys work at once
@@ -273,6 +278,14 @@ class LiveView {
       this.seek(0, false);
       this.play();
     }
+  }
+
+  // The page's first picture is up: the server draws the controls now (app.py waits for this,
+  // so their render does not delay the chart). Sent after the frame is painted, once.
+  announceDrawn() {
+    if (this.announced || !this.setTriggerValue) return;
+    this.announced = true;
+    requestAnimationFrame(() => setTimeout(() => this.setTriggerValue("drawn", true), 0));
   }
 
   // ---- drawing -----------------------------------------------------------------------------
@@ -291,7 +304,9 @@ class LiveView {
     // A new race on the same scene layout (a slider moved) changes at most some axis ranges:
     // relayout just those (a few ms) instead of a Plotly.react of the whole figure.
     const shape = this.view === "3d" ? null : figures.shape(fig);
-    const ranges = shape && this.shown && this.shown.view === this.view
+    const size = this.drawnSize;
+    const resized = this.shown && this.shown.size !== size;
+    const ranges = shape && this.shown && this.shown.view === this.view && !resized
       ? figures.rangeChanges(this.shown.shape, shape) : null;
     if (ranges) {
       if (Object.keys(ranges).length) await this.Plotly.relayout(this.plot, ranges);
@@ -308,8 +323,11 @@ class LiveView {
         }
       }
       if (Object.keys(fix).length) await this.Plotly.relayout(this.plot, fix);
+      // The page got wider or narrower (the sidebar, the window): Plotly.react keeps the old
+      // autosized width, so the figure is fitted to its box again.
+      if (resized) await this.Plotly.Plots.resize(this.plot);
     }
-    this.shown = {view: this.view, shape};
+    this.shown = {view: this.view, shape, size};
     if (!this.overlay) {
       this.overlay = new Overlay(this.plot);
       // Plotly re-lays out on resize: the overlay follows it.

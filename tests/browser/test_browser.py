@@ -283,3 +283,36 @@ def test_the_html_export_is_the_live_view_offline(browser, screenshots, tmp_path
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_the_controls_come_after_the_picture_and_the_picture_follows_the_page_width(
+        browser, app_server, screenshots):
+    """A page's first run sends the live view and only the sidebar's first element (the page
+    keeps its width); the controls follow in the next run, which the live view asks for once
+    its picture is up. A narrower page (the window or the sidebar) redraws the figure to fit:
+    a drawn figure never holds its column open."""
+    page = open_app(browser, app_server, wait_idle=False)
+    try:
+        page.get_by_test_id("stSidebar").get_by_role("slider", name="Steps").wait_for(
+            timeout=30_000)                     # came without any action of ours
+        page.wait_for_selector(f"{VIEW}[data-playing='0']", timeout=60_000)
+        sidebar = page.get_by_test_id("stSidebar")
+        for step in ("close", "open", "narrow"):
+            if step == "close":
+                sidebar.hover()
+                page.get_by_test_id("stSidebarCollapseButton").get_by_role("button").click()
+            elif step == "open":
+                page.get_by_test_id("stExpandSidebarButton").click()
+            else:
+                page.set_viewport_size({"width": 1000, "height": 720})
+            page.wait_for_timeout(1200)
+            sizes = page.evaluate("""() => { const root = document.querySelector('[data-testid=live-view]');
+                const svg = root.querySelector('.main-svg');
+                const main = document.querySelector('[data-testid=stMainBlockContainer]');
+                return {svg: svg.getBoundingClientRect().width, root: root.getBoundingClientRect().width,
+                        main: main.getBoundingClientRect().width}; }""")
+            assert sizes["root"] <= sizes["main"] + 1, sizes
+            assert abs(sizes["svg"] - sizes["root"]) <= 24, sizes
+        page.screenshot(path=str(screenshots / "controls_after_picture.png"))
+    finally:
+        page.context.close()
