@@ -29,8 +29,9 @@ from ui.live_view import live_view, preload_page
 from ui.sidebar import scene_from_state, sidebar
 from ui.state import keep_values, load_map_cell, load_scene, on_upload
 
-st.set_page_config(page_title="Optimizer race", page_icon="🏁", layout="wide",
-                   initial_sidebar_state="auto")      # "auto": closed on a phone, open on a laptop
+if "page_title_lang" not in st.session_state:      # the browser keeps it for the session
+    st.set_page_config(page_title="Optimizer race", page_icon="🏁", layout="wide",
+                       initial_sidebar_state="auto")  # "auto": closed on a phone, open on a laptop
 
 FIGURE_HEIGHT = 470       # the live view's plot; with its bars it fits a 1280x720 projector
 EXPORT_VIEWS = {"race": "race", "side": "panels", "3d": "3d", "curves": "curves"}
@@ -124,8 +125,9 @@ if "opt_uids" not in st.session_state:
 
 keep_values()
 lang, t = ui_lang.current(), ui_lang.t      # the page's language (the sidebar's switch)
-if lang != "en":
+if st.session_state.get("page_title_lang") != lang:     # sent again only when it changes
     st.set_page_config(page_title=t("app.title"))
+    st.session_state["page_title_lang"] = lang
 if st.session_state.get("present"):
     st.html(PRESENT_CSS)
 if "pending_start" in st.session_state:

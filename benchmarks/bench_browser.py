@@ -7,7 +7,8 @@ with one slider (the floor: Streamlit's own round trip on this machine, now), an
 Debian's headless Chromium through Playwright. Prints, each with the floor where there is one:
 
 - page open to the first chart drawn (the app) / to the slider's script finished (the floor),
-  alternating app and floor opens in fresh contexts after one warm-up open of each;
+  alternating app and floor opens in fresh contexts after one warm-up open of each; and the
+  app's time to its controls (the sidebar comes in the run after the first picture);
 - a Steps change and a learning-rate change to the chart settled (keydown to the live view's
   redraw, seen by a MutationObserver on its `data-drawn` attribute), each followed by a slider
   change in the floor's page (keydown to its text updated), so both see the same load;
@@ -127,14 +128,18 @@ def idle(page, ms=600):
     page.wait_for_timeout(ms)
 
 
-def page_open(browser, url, ready) -> float:
-    """ms from navigation to `ready(page)` returning, in a fresh browser context (no cache)."""
+def page_open(browser, url, ready, then=None, after=None) -> float:
+    """ms from navigation to `ready(page)` returning, in a fresh browser context (no cache);
+    with `then`, the ms to `then(page)` returning as well is appended to the list `after`."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     t0 = time.perf_counter()
     page.goto(url)
     ready(page)
     ms = (time.perf_counter() - t0) * 1000
+    if then is not None:
+        then(page)
+        after.append((time.perf_counter() - t0) * 1000)
     context.close()
     return ms
 
@@ -148,17 +153,22 @@ def app_ready(page):
         return el && Number(el.getAttribute('data-drawn') || 0) >= 1; }""", timeout=60_000)
 
 
+def controls_ready(page):
+    """The sidebar's controls are there (they follow the first picture, see app.py)."""
+    page.get_by_test_id("stSidebar").get_by_role("slider", name="Steps").wait_for(timeout=60_000)
+
+
 def page_opens(browser, app_url, floor_url, times):
     """Page opens of the app and the floor, alternating (the machine's load hits both alike),
     after one warm-up open each: the first visitor after a restart also computes the default
-    scene (reported apart)."""
+    scene (reported apart). Also the app's time to its controls."""
     cold = page_open(browser, app_url, app_ready)
     page_open(browser, floor_url, floor_ready)
-    app, floor = [], []
+    app, floor, controls = [], [], []
     for _ in range(times):
-        app.append(page_open(browser, app_url, app_ready))
+        app.append(page_open(browser, app_url, app_ready, controls_ready, controls))
         floor.append(page_open(browser, floor_url, floor_ready))
-    return app, floor, cold
+    return app, floor, cold, controls
 
 
 class Floor:
@@ -296,7 +306,8 @@ def main(argv=None) -> int:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
                                          args=CHROMIUM_ARGS)
-            a_open, f_open, cold = page_opens(browser, app_url, floor_url, args.opens)
+            a_open, f_open, cold, a_controls = page_opens(browser, app_url, floor_url,
+                                                          args.opens)
             floor = Floor(browser, floor_url, floor_srv.pid)
             (page, context, traffic, steps_ms, lr_ms, cpu, sent,
              f_change) = measure_changes(browser, app_url, app.pid, floor, args.samples)
@@ -311,6 +322,8 @@ def main(argv=None) -> int:
     fc = statistics.median(f_change)
     print(f"page open, median of {args.opens}:   app {ao:6.0f} ms   floor {fo:6.0f} ms   "
           f"ratio {ao / fo:.2f}x   (alternating; the app's first open after a restart: {cold:.0f} ms)")
+    print(f"  ... to the app's controls: median {statistics.median(a_controls):6.0f} ms "
+          f"(they follow the first picture)")
     print(f"floor slider change:      {summary(f_change)}   (one after each app change)")
     print(f"Steps change -> drawn:    {summary(steps_ms)}   p50/floor {statistics.median(steps_ms) / fc:.2f}x")
     print(f"Adam lr change -> drawn:  {summary(lr_ms)}   p50/floor {statistics.median(lr_ms) / fc:.2f}x")
