@@ -234,7 +234,8 @@ if view_state.hyper and isinstance(view_state.hyper, dict):     # a settings-map
 # first run sends none: their widgets' code and render would delay its first picture by a third
 # of a second. Every later run draws them, and the live view's "drawn" trigger asks for one as
 # soon as the picture is up (a user's action before it does as well).
-if ss.get("controls_ready"):
+controls = bool(ss.get("controls_ready"))   # and what is under the picture: the same
+if controls:
     drawn_scene = sidebar()
 else:                           # the sidebar's first element only: the page keeps its width
     ui_lang.switch(st.sidebar)
@@ -258,14 +259,16 @@ if changed_view or step_now != ss.get("step"):
 surface_title, surface_description = surface_words(surface, lang)
 about = (presets.get_preset(lesson).text(lang)[1] if lesson  # a typed surface's title is user text
          else f"{ui_text.literal(surface_title)}: {surface_description}")
-st.caption(f"{about} {scenes.comparison_caption(scene, lang)}")        # our own text and numbers
+if controls:                    # what is under the picture comes with the controls
+    st.caption(f"{about} {scenes.comparison_caption(scene, lang)}")    # our own text and numbers
 # The live view's readout is the summary at the playhead (the JSON export has it in full).
 presenting = bool(ss.get("present"))      # the presenter's page: no controls but the timeline
-if not presenting:
+extras = controls and not presenting
+if extras:
     export_panel(result, EXPORT_VIEWS.get(ss.get("view") or "race", "race"), ss.get("step"))
 
 # Drawn on demand: KaTeX and the rules would otherwise cost every page open and every change.
-if not presenting and st.toggle(t("app.show_rules"), key="show_rules"):
+if extras and st.toggle(t("app.show_rules"), key="show_rules"):
     for run, entry in zip(result.runs, scene["optimizers"]):
         lr = scene["shared_lr"] if scene["shared_lr"] is not None else entry["lr"]
         st.markdown(f"**<span style='color:{html.escape(run.color)}'>■</span> "
@@ -275,8 +278,8 @@ if not presenting and st.toggle(t("app.show_rules"), key="show_rules"):
     st.markdown(f"**{t('app.surface_heading')}** {surface_description}")
     st.latex(surface.formula)
 
-share, share_open = (None, False) if presenting else lazy_panel(st, t("app.share"),
-                                                              "share.panel")
+share, share_open = (None, False) if not extras else lazy_panel(st, t("app.share"),
+                                                               "share.panel")
 if share_open:
     share.caption(t("app.share_caption"))
     share.download_button(t("app.download_scene"), export.scene_json(scene), "scene.json",

@@ -23,6 +23,7 @@ from optim_core import OPTIMIZERS
 from . import map_figures as _figs
 from . import maps as _maps
 from . import scene as _scene
+from .widgets import hyper_label
 
 KINDS = ("basin", "hyper", "spread")
 BASIN_GRID = 96              # cells per side in the app (the CLI goes to 1024)
@@ -165,8 +166,11 @@ def hyper_model(result, n: int = HYPER_GRID) -> dict:
     for hmap, (i, label, color, name, second) in zip(hmaps, meta):
         best = hmap.best_cell()
         runs.append({"run": i, "label": label, "color": color, "image": png_url(hyper_rgb(hmap, surface.f_min, scale)),
-                     "x": {**_axis(hmap.values_x, hmap.scale_x), "param": "lr"},
-                     "y": {**_axis(hmap.values_y, hmap.scale_y), "param": second},
+                     "x": {**_axis(hmap.values_x, hmap.scale_x), "param": "lr",
+                           "label": hyper_label(name, "lr")},
+                     "y": {**_axis(hmap.values_y, hmap.scale_y), "param": second,
+                           "label": hyper_label(name, second)},
+                     "optimizer": name,
                      "best": None if best is None else [int(best[1]), int(best[0])],
                      "now": [float(scene_lr(result, i)), float(_current(result, i, second))],
                      "diverged": int(np.count_nonzero(hmap.diverged))})
@@ -255,6 +259,9 @@ def localized(model: dict, lang: str = "en") -> dict:
                          for item in model["legend"]]
         out["note"] = t("map.basin_note", lang, steps=model["steps"])
     elif kind == "hyper":
+        out["runs"] = [{**run, **{axis: {**run[axis], "label": hyper_label(run["optimizer"],
+                                                                             run[axis]["param"], lang)}
+                                  for axis in ("x", "y")}} for run in model["runs"]]
         out["scale"] = {**model["scale"], "title": t("map.hyper_scale", lang)}
         out["note"] = t("map.hyper_note", lang)
     elif kind == "spread":

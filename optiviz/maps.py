@@ -329,11 +329,12 @@ class HyperMap:
 
     def best_cell(self) -> tuple[int, int] | None:
         """(iy, ix) of the best cell: fewest steps to tolerance, then lowest final loss; if no
-        cell reached it, the lowest final loss. None if every cell diverged."""
+        cell reached it, the lowest final loss. A run that reached the tolerance and diverged
+        later is not a candidate. None if every cell diverged."""
         loss = np.where(np.isfinite(self.final_loss), self.final_loss, np.inf)
         if not np.isfinite(loss).any():
             return None
-        reached = self.steps_to_tolerance >= 0
+        reached = (self.steps_to_tolerance >= 0) & np.isfinite(loss)
         if reached.any():
             key = np.where(reached, self.steps_to_tolerance, np.iinfo(np.int64).max)
             cand = key == key.min()

@@ -96,6 +96,19 @@ def _log_grid(low: float, high: float, per_decade: int = 6) -> list[float]:
     return [float(f"{10 ** (a + i * (b - a) / n):.3g}") for i in range(n + 1)]
 
 
+def hyper_label(optimizer: str, name: str, lang: str = "en") -> str:
+    """The label a hyperparameter's slider shows (e.g. "β₁", "weight decay λ"), in `lang`; "lr"
+    is the learning rate's."""
+    from optim_core import OPTIMIZERS
+
+    if name == "lr":
+        return i18n.t("sidebar.lr", lang)
+    spec = OPTIMIZERS.get(optimizer)
+    param = next((p for p in spec.hyper if p.name == name), None) if spec else None
+    english = (param.label or name) if param else name
+    return _words((f"hyper.{optimizer}.{name}", f"hyper.{name}"), english, "", lang)[0]
+
+
 def _words(keys: tuple[str, ...], label: str, help_: str, lang: str) -> tuple[str, str]:
     """A parameter's label and help in `lang`: the first catalog key of `keys` that exists
     (each a prefix of ".label" / ".help"), else the parameter's own English."""

@@ -417,6 +417,7 @@ def test_a_new_page_draws_the_picture_first_and_the_controls_after_it():
     assert not at.exception, [e.message for e in at.exception]
     assert chart(at)["runs"], "the live view is sent"
     assert not at.sidebar.selectbox and not at.sidebar.slider and not at.sidebar.multiselect
+    assert not at.caption and not at.expander and not at.toggle     # nor what is under it
     assert len(at.warning) == 1 and "Ignored steps" in at.warning[0].value
     first = chart(at)
     at.run()                                          # the rerun the trigger causes

@@ -68,3 +68,38 @@ def test_the_spread_needs_noise_and_then_brings_quantile_bands():
     from optiviz import live
     q10, q90 = (live.decode(m["runs"][0]["loss"][i]) for i in (0, 4))
     assert np.all(q10[1:] <= q90[1:]) and np.any(q10[1:] < q90[1:])
+
+
+def test_the_star_never_marks_a_run_that_diverged_after_reaching_the_tolerance():
+    """Adam on the default scene: its fastest cells reach the tolerance and then blow up (a
+    final loss of NaN); the ★ is the fastest of the cells that reached it and stayed finite,
+    a dark cell (once it sat in the corner, on a run still at the start)."""
+    result = scenes.compute_scene(scenes.normalize_scene(scenes.default_scene()))
+    model = map_view.map_model(result, "hyper")
+    entry = result.scene["optimizers"][3]
+    second, xs, ys = map_view.hyper_axes(entry, map_view.HYPER_GRID)
+    h = maps.hyper_map(result.surface, entry, "lr", xs, second, ys, tuple(result.scene["start"]),
+                       result.scene["steps"], tolerance=result.scene["tolerance"])
+    fine = (h.steps_to_tolerance >= 0) & np.isfinite(h.final_loss)
+    assert ((h.steps_to_tolerance >= 0) & ~np.isfinite(h.final_loss)).any()   # the trap is here
+    ix, iy = model["runs"][3]["best"]
+    assert fine[iy, ix]
+    assert h.steps_to_tolerance[iy, ix] == h.steps_to_tolerance[fine].min()
+    assert h.final_loss[iy, ix] - result.surface.f_min <= result.scene["tolerance"]
+
+
+def test_the_settings_map_names_its_axes_as_the_sliders_do_in_either_language():
+    """The axes read as the sidebar's sliders ("β₁", "weight decay λ", Korean with the English
+    term), not as the core's identifiers (beta1, weight_decay)."""
+    from optiviz.widgets import hyper_label
+
+    result = scenes.compute_scene(scenes.normalize_scene(scenes.default_scene()))
+    model = map_view.map_model(result, "hyper")
+    assert [(r["x"]["label"], r["y"]["label"]) for r in model["runs"]] == [
+        ("learning rate", "weight decay λ"), ("learning rate", "momentum μ"),
+        ("learning rate", "decay ρ"), ("learning rate", "β₁")]
+    korean = map_view.localized(model, "ko")
+    assert korean["runs"][0]["y"]["label"] == "가중치 감쇠 λ (weight decay)"
+    assert korean["runs"][0]["x"]["label"] == "학습률 (learning rate)"
+    assert model["runs"][0]["y"]["label"] == "weight decay λ"          # the shared model kept
+    assert hyper_label("adam", "beta1", "ko") == "β₁"

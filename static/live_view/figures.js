@@ -348,6 +348,17 @@ function grid(n, gapX, gapY) {
   return out;
 }
 
+// Our own sentence in lines of at most about `width` characters (Plotly does not wrap).
+function wrapWords(text, width) {
+  const lines = [];
+  for (const word of String(text).split(/\s+/)) {
+    const last = lines.length ? lines[lines.length - 1] : null;
+    if (last !== null && last.length + 1 + word.length <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines.join("<br>");
+}
+
 function mapsFigure(model, data, layout, panes, narrowWidth) {
   const m = model.map;
   layout.images = [];
@@ -357,8 +368,9 @@ function mapsFigure(model, data, layout, panes, narrowWidth) {
   if (!m || !m.runs.length) {
     layout.xaxis = {visible: false}; layout.yaxis = {visible: false};
     data.push(anchor("x", "y"));
-    layout.annotations.push({text: m ? "" : tr("computing_map", "computing the map …"), showarrow: false, xref: "paper",
-                             yref: "paper", x: 0.5, y: 0.5, font: {size: 16}});
+    // Nothing to draw (no noise: every run would be the same): the map's note says why, here.
+    layout.annotations.push({text: m ? wrapWords(m.note || "", 64) : tr("computing_map", "computing the map …"),
+                             showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: {size: 16}});
     return;
   }
   if (m.kind === "spread") {
@@ -379,7 +391,8 @@ function mapsFigure(model, data, layout, panes, narrowWidth) {
   const cells = grid(m.runs.length, 0.09, 0.12);
   m.runs.forEach((run, i) => {
     const s = i ? String(i + 1) : "", {xdom, ydom} = cells[i];
-    const title = m.kind === "basin" ? run.label : `${run.label}: lr × ${run.y.param}`;
+    const short = (a) => String(a.label || a.param).split(" (")[0];   // the axis keeps the rest
+    const title = m.kind === "basin" ? run.label : `${run.label}: ${short(run.x)} × ${short(run.y)}`;
     layout.annotations.push({text: `<b>${plain(title)}</b>`, showarrow: false, xref: "paper", yref: "paper",
                              x: (xdom[0] + xdom[1]) / 2, y: ydom[1] + 0.01, yanchor: "bottom",
                              font: {size: 13, color: run.color}});
@@ -393,7 +406,7 @@ function mapsFigure(model, data, layout, panes, narrowWidth) {
       panes.push({x: `x${s}`, y: `y${s}`, kind: "basin", runs: [i], map: i});
     } else {
       const ax = (a, dom, other, letter) => ({domain: dom, anchor: other, type: a.scale === "log" ? "log" : "linear",
-        range: a.range, title: {text: a.param, standoff: 2}, showgrid: false, zeroline: false, fixedrange: true,
+        range: a.range, title: {text: a.label || a.param, standoff: 2}, showgrid: false, zeroline: false, fixedrange: true,
         exponentformat: "power", dtick: a.scale === "log" ? decadeTick(a.range[1] - a.range[0]) : undefined,
         nticks: 5});
       layout[`xaxis${s}`] = ax(run.x, xdom, `y${s}`);

@@ -66,6 +66,7 @@ class LiveView {
     bar.appendChild(this.presentButton);
     this.mapBar = el("div", "lv-mapbar");
     this.mapBar.setAttribute("data-testid", "map-bar");
+    this.mapBar.style.display = "none";          // shown with the Maps view (fillMapInfo)
     this.mapButtons = MAP_KINDS.map(([key, label]) => {
       const b = button(label, () => this.setMapKind(key));
       b.dataset.map = key;
@@ -338,6 +339,13 @@ class LiveView {
     this.drawn += 1;
     this.lastRenderMs = performance.now() - t0;
     this.afterDraw();
+    // The presenter's plot fills the window under what is above it and over what is below it
+    // (the timeline, the "why it moves" panel). Both may have changed only now (a lesson with
+    // the panel left for one without): measured again, once, and drawn to fit.
+    if (this.present && !this.refitting && Math.abs(this.plotHeight() - height) > 4) {
+      this.refitting = true;
+      try { await this.render(); } finally { this.refitting = false; }
+    }
   }
 
   redraw() {
@@ -524,6 +532,9 @@ class LiveView {
     let origin = performance.now(), from = this.step, speed = this.speed;
     const tick = (now) => {
       if (!this.playing || !this.root.isConnected) return;
+      // A frame's timestamp may precede the moment play() was called (a busy main thread):
+      // the clock starts at the first frame then, never before step `from`.
+      if (now < origin) origin = now;
       if (speed !== this.speed) { origin = now; from = this.step; speed = this.speed; }
       const k = Math.min(this.model.steps, Math.floor(from + (now - origin) * rate * speed));
       if (k !== this.step) { this.step = k; this.drawStep(); }

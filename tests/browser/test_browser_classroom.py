@@ -159,6 +159,9 @@ def test_lesson_list_walked_with_n_and_p(browser, app_server, screenshots):
     page = open_at(browser, app_server, PROJECTOR, "?present=1&lessons=" + ",".join(LESSONS))
     try:
         view = page.locator(VIEW)
+        plot_height = lambda: page.evaluate(  # noqa: E731
+            "() => document.querySelector('[data-testid=live-view] .lv-plot').clientHeight")
+        heights = {LESSONS[0]: plot_height()}
         for key in ("n", "n", "n", "p", "p", "p"):
             before = view.get_attribute("data-lesson")
             at = LESSONS.index(before)
@@ -170,6 +173,11 @@ def test_lesson_list_walked_with_n_and_p(browser, app_server, screenshots):
                 page.wait_for_timeout(1500)
                 assert view.get_attribute("data-lesson") == want, "the list stops at its ends"
             page.wait_for_timeout(500)
+            # A lesson seen again fills the window as it did the first time (after AdaGrad's,
+            # whose "why it moves" panel sits under the picture, it once had half its height).
+            page.wait_for_timeout(600)
+            assert abs(plot_height() - heights.setdefault(want, plot_height())) <= 8, \
+                (want, plot_height(), heights)
             shown, bounds = page.evaluate(RANGES_JS)
             assert shown == bounds, f"{want}: the map shows {shown}, its surface's window is {bounds}"
             q = {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
