@@ -45,6 +45,7 @@ class RunRecord:
     lr: np.ndarray
     diverged_at: int | None
     reached: int | None
+    reached_local: bool = False          # the minimum it reached is not the global one
     head_symbol: str = HEAD_SYMBOL
     end_symbol: str = END_SYMBOL
     end_xy: tuple[float, float] | None = None
@@ -238,7 +239,9 @@ def _run(run, summary_row, bounds) -> RunRecord:
         loss=np.asarray(traj.loss[:, 0], dtype=np.float64),
         lr=np.asarray(traj.lr[:, 0], dtype=np.float64),
         diverged_at=d if d >= 0 else None,
-        reached=None if summary_row is None else summary_row["reached_step"])
+        reached=None if summary_row is None else summary_row["reached_step"],
+        reached_local=bool(summary_row is not None and summary_row["reached_step"] is not None
+                           and summary_row["minimum_index"] > 0))
     if rec.diverged_at is None:
         return rec
     exit_ = _exit_point(rec.xy[: rec.last + 1], bounds)

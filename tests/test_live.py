@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 import optim_core
-from optiviz import live
+from optiviz import i18n, live
 from optiviz import scene as scenes
 
 
@@ -63,3 +63,20 @@ def test_size_budget_for_six_optimizers_and_1000_steps():
     scene = {**scenes.default_scene(), "steps": 1000, "optimizers": entries}
     assert live.model_bytes(_model(scene, include_surface=False)) < 300_000
     assert live.model_bytes(_model(scene)) < 300_000
+
+
+def test_the_readout_says_when_the_minimum_reached_is_a_local_one():
+    """Goldstein–Price from its demo start: SGD settles in the local minimum of value 840 (a
+    published value of the surface's local minima: 3, 30, 84, 840), Momentum in the global one
+    (3). The record says which: the readout writes "a local min, step k" for the first."""
+    from optiviz import url_state
+
+    scene, _ = url_state.params_to_scene({"surface": "goldstein_price"})
+    result = scenes.compute_scene(scenes.normalize_scene(scene))
+    runs = {r["label"]: r for r in live.view_model(result)["runs"]}
+    sgd, momentum = runs["SGD / GD"], runs["Momentum"]
+    assert sgd["reached"] is not None and sgd["reached_local"] is True
+    assert abs(result.runs[0].trajectory.loss[-1, 0] - 840.0) < 1e-3
+    assert momentum["reached"] is not None and momentum["reached_local"] is False
+    assert abs(result.runs[1].trajectory.loss[-1, 0] - 3.0) < 1e-3
+    assert i18n.t("live.at_step_local", "ko", step=51) == "지역 최솟값(local min), 스텝 51"

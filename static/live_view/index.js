@@ -486,8 +486,9 @@ class LiveView {
       const at = Math.min(k, run.last);
       const lr = k > 0 ? run.lr[Math.min(k, run.lr.length) - 1] : run.lr[0];
       const dist = minima.length ? Math.min(...minima.map(([a, b]) => Math.hypot(run.x[at] - a, run.y[at] - b))) : NaN;
-      const reached = run.reached != null && run.reached <= k ? tr("at_step", "at step {step}", {step: run.reached})
-        : tr("not_yet", "not yet");
+      const reached = run.reached == null || run.reached > k ? tr("not_yet", "not yet")
+        : run.reached_local ? tr("at_step_local", "a local min, step {step}", {step: run.reached})
+        : tr("at_step", "at step {step}", {step: run.reached});
       rows.push([run.color, run.label, gone ? tr("diverged_at", "diverged at {step}", {step: run.diverged}) : String(k),
                  fmt(run.loss[at]), fmt(run.x[at]), fmt(run.y[at]), gone ? "–" : fmt(lr),
                  fmt(dist), gone ? "–" : reached]);
