@@ -96,13 +96,10 @@ function legendEntry(run, i, present) {
 
 // Powers of ten only once a log axis spans a decade (Plotly's 2 and 5 labels clutter), and every
 // 2nd, 3rd, … power once a short pane would stack more than six labels.
+// Over about a decade, every n-th power of ten; under it, the 2s and 5s between them ("D2":
+// Plotly's own choice there labels every digit, and 2 to 9 pile up in a short pane).
 function decadeTick(decades) {
-  return decades > 1.2 ? Math.max(1, Math.ceil(decades / 6)) : undefined;
-}
-
-// Under a decade, a few plain labels (Plotly's log-axis minor labels pile up in a short pane).
-function fewTicks(decades) {
-  return decades > 1.2 ? undefined : 4;
+  return decades > 1.2 ? Math.max(1, Math.ceil(decades / 6)) : "D2";
 }
 
 function lossAxis(model, domain, anchor, title) {
@@ -110,7 +107,7 @@ function lossAxis(model, domain, anchor, title) {
   const decades = a.log ? a.range[1] - a.range[0] : 0;
   return {domain, anchor, type: a.log ? "log" : "linear", range: a.range, title: {text: title || a.title},
           gridcolor: "#e5e7eb", zeroline: false, exponentformat: "power",
-          dtick: decadeTick(decades), nticks: a.log ? fewTicks(decades) : undefined};
+          dtick: a.log ? decadeTick(decades) : undefined};
 }
 
 function lrAxis(model, domain, anchor) {
@@ -128,8 +125,7 @@ function lrAxis(model, domain, anchor) {
   // Powers of ten only once the range spans a decade (Plotly's 2 and 5 labels clutter).
   const title = eff ? tr("lr_effective", "lr, effective (‐‐x ··y)") : tr("learning_rate", "learning rate");
   return {domain, anchor, type: "log", range: [a - pad, b + pad], title: {text: title},
-          gridcolor: "#e5e7eb", exponentformat: "power", dtick: decadeTick(b - a + 2 * pad),
-          nticks: fewTicks(b - a + 2 * pad)};
+          gridcolor: "#e5e7eb", exponentformat: "power", dtick: decadeTick(b - a + 2 * pad)};
 }
 
 function stepAxis(model, domain, anchor, title) {
