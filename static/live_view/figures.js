@@ -248,22 +248,18 @@ export function build(view, model, k, ahead, opts = {}) {
   steps(model);
   model.runs.forEach((run) => lossOf(model, run));
   const all = model.runs.map((_, i) => i);
-  if (view === "race" && narrow) {
-    stackAxes(model, layout, opts.width, present, true);
+  if (view === "race") {
+    if (narrow) {                 // the map over the whole width, then loss, then lr
+      stackAxes(model, layout, opts.width, present, true);
+    } else {
+      const [xa, ya] = mapAxes(model, [0, 0.56], [0, 1], "x", "y", true);
+      layout.xaxis = xa; layout.yaxis = ya;
+      layout.xaxis2 = stepAxis(model, [0.66, 1], "y2", false);
+      layout.yaxis2 = lossAxis(model, [0.56, 1], "x2");
+      layout.xaxis3 = stepAxis(model, [0.66, 1], "y3", true);
+      layout.yaxis3 = lrAxis(model, [0, 0.42], "x3");
+    }
     layout.images = [surfaceImage(model, "x", "y")];
-    model.runs.forEach((run, i) => data.push(legendEntry(run, i, present)));
-    data.push(...landmarks(model, "x", "y", true));
-    data.push(anchor("x2", "y2"), anchor("x3", "y3"));
-    panes.push({x: "x", y: "y", kind: "map", runs: all}, {x: "x2", y: "y2", kind: "loss", runs: all},
-               {x: "x3", y: "y3", kind: "lr", runs: all});
-  } else if (view === "race") {
-    const [xa, ya] = mapAxes(model, [0, 0.56], [0, 1], "x", "y", true);
-    layout.xaxis = xa; layout.yaxis = ya;
-    layout.images = [surfaceImage(model, "x", "y")];
-    layout.xaxis2 = stepAxis(model, [0.66, 1], "y2", false);
-    layout.yaxis2 = lossAxis(model, [0.56, 1], "x2");
-    layout.xaxis3 = stepAxis(model, [0.66, 1], "y3", true);
-    layout.yaxis3 = lrAxis(model, [0, 0.42], "x3");
     model.runs.forEach((run, i) => data.push(legendEntry(run, i, present)));
     data.push(...landmarks(model, "x", "y", true));
     data.push(anchor("x2", "y2"), anchor("x3", "y3"));

@@ -256,21 +256,30 @@ def test_copied_link_reopens_the_same_view_step_and_lesson(browser, app_server, 
         page.context.close()
 
 
-def test_the_html_export_is_the_live_view_offline(browser, screenshots, tmp_path):
-    """The exported HTML file plays and steps from file:// with no server and no network."""
+def open_html_export(browser, tmp_path, scene, lang="en"):
+    """The scene's HTML export opened from file:// in an offline context: (page, its errors)."""
     from optiviz import export
     from optiviz import scene as scenes
 
-    result = scenes.compute_scene(scenes.normalize_scene(scenes.default_scene()))
-    data, _, _ = export.export(result, "html", view="race")
-    path = tmp_path / "race.html"
+    result = scenes.compute_scene(scenes.normalize_scene(scene))
+    data, _, _ = export.export(result, "html", view="race", lang=lang)
+    path = tmp_path / f"race_{lang}.html"
     path.write_bytes(data)
     context = browser.new_context(viewport={"width": 1100, "height": 800}, offline=True)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    return page, errors
+
+
+def test_the_html_export_is_the_live_view_offline(browser, screenshots, tmp_path):
+    """The exported HTML file plays and steps from file:// with no server and no network."""
+    from optiviz import scene as scenes
+
+    page, errors = open_html_export(browser, tmp_path, scenes.default_scene())
+    context = page.context
     try:
-        page.goto(path.as_uri())
         page.wait_for_selector(f"{VIEW}[data-playing='1']", timeout=30_000)    # it plays...
         page.wait_for_selector(f"{VIEW}[data-playing='0']", timeout=60_000)    # ...to the end
         seek(page, 60)

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from test_browser import PROJECTOR, VIEW, open_app, png, query, state
+from test_browser import PROJECTOR, VIEW, open_app, open_html_export, png, query, state
 
 pytestmark = pytest.mark.browser
 
@@ -124,19 +124,12 @@ def test_the_switch_changes_the_language_and_keeps_the_scene(browser, app_server
 
 
 def test_the_korean_html_export_speaks_korean_offline(browser, tmp_path):
-    from optiviz import export
     from optiviz import scene as scenes
 
-    result = scenes.compute_scene(scenes.normalize_scene({**scenes.default_scene(), "steps": 80}))
-    data, _, _ = export.export(result, "html", view="race", lang="ko")
-    path = tmp_path / "race_ko.html"
-    path.write_bytes(data)
-    context = browser.new_context(viewport={"width": 1100, "height": 800}, offline=True)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, errors = open_html_export(browser, tmp_path, {**scenes.default_scene(), "steps": 80},
+                                    lang="ko")
+    context = page.context
     try:
-        page.goto(path.as_uri())
         page.wait_for_selector(f"{VIEW}[data-playing='0'][data-drawn]", timeout=60_000)
         labels = page.evaluate(LABELS_JS)
         assert labels["lang"] == "ko" and "경주" in labels["buttons"]
