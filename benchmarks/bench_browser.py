@@ -11,7 +11,10 @@ Debian's headless Chromium through Playwright. Prints, each with the floor where
   app's time to its controls (the sidebar comes in the run after the first picture);
 - a Steps change and a learning-rate change to the chart settled (keydown to the live view's
   redraw, seen by a MutationObserver on its `data-drawn` attribute), each followed by a slider
-  change in the floor's page (keydown to its text updated), so both see the same load;
+  change in the floor's page (keydown to its text updated), so both see the same load; and to
+  the whole page settled (its last DOM change: the controls come after the chart, see
+  ui.live_view.CHART_FIRST_PAUSE; OPTIVIZ_CHART_FIRST_PAUSE=0 in the environment turns the
+  pause off for a comparison);
 - timeline frames (step +1 by keyboard, play): keydown or tick to the new step drawn, and the
   websocket bytes they send (should be 0: the browser owns the clock);
 - server CPU per change (the server process's user+system time over the changes) and the bytes
@@ -237,7 +240,7 @@ def measure_changes(browser, url, server_pid, floor, samples):
         return el && el.getAttribute('data-playing') === '0'; }""", timeout=90_000)
     idle(page)
 
-    steps_ms, lr_ms, cpu, sent, floor_ms = [], [], [], [], []
+    steps_ms, lr_ms, cpu, sent, floor_ms, settled = [], [], [], [], [], []
 
     def change(control, i, out):
         before, bytes0, cpu0 = drawn_count(page), traffic.received, cpu_seconds(server_pid)
@@ -245,6 +248,7 @@ def measure_changes(browser, url, server_pid, floor, samples):
         page.keyboard.press("ArrowLeft" if i % 2 else "ArrowRight")
         out.append(wait_drawn(page, before))
         idle(page, 400)
+        settled.append(last_change(page))
         cpu.append(cpu_seconds(server_pid) - cpu0)
         sent.append(traffic.received - bytes0)
         floor_ms.append(floor.change())
@@ -256,7 +260,15 @@ def measure_changes(browser, url, server_pid, floor, samples):
     thumb = panel.get_by_role("slider", name="learning rate")
     for i in range(samples):
         change(thumb, i + 1, lr_ms)
-    return page, context, traffic, steps_ms, lr_ms, cpu, sent, floor_ms
+    return page, context, traffic, steps_ms, lr_ms, cpu, sent, floor_ms, settled
+
+
+def last_change(page) -> float:
+    """ms from the last keydown to the page's last change in the DOM (the whole page settled:
+    the chart and the controls the run sent after it)."""
+    return page.evaluate("""() => { const b = window.__bench;
+        const after = b.text.filter((t) => t >= b.keydown);
+        return after.length ? after[after.length - 1] - b.keydown : NaN; }""")
 
 
 def measure_timeline(page, traffic, samples):
@@ -310,7 +322,7 @@ def main(argv=None) -> int:
                                                           args.opens)
             floor = Floor(browser, floor_url, floor_srv.pid)
             (page, context, traffic, steps_ms, lr_ms, cpu, sent,
-             f_change) = measure_changes(browser, app_url, app.pid, floor, args.samples)
+             f_change, settled) = measure_changes(browser, app_url, app.pid, floor, args.samples)
             frames, frame_bytes, play = measure_timeline(page, traffic, args.samples)
             browser.close()
     finally:
@@ -327,6 +339,8 @@ def main(argv=None) -> int:
     print(f"floor slider change:      {summary(f_change)}   (one after each app change)")
     print(f"Steps change -> drawn:    {summary(steps_ms)}   p50/floor {statistics.median(steps_ms) / fc:.2f}x")
     print(f"Adam lr change -> drawn:  {summary(lr_ms)}   p50/floor {statistics.median(lr_ms) / fc:.2f}x")
+    print(f"  ... the whole page settled: {summary(settled)}   (both kinds; the controls come "
+          f"after the chart)")
     print(f"step +1 (keyboard):       {summary(frames)}   bytes sent by the server: {frame_bytes}")
     if play:
         print(f"play, frame interval:     {summary(play)}")
@@ -334,11 +348,13 @@ def main(argv=None) -> int:
           f"max {max(cpu) * 1000:.0f} ms   floor p50 {statistics.median(floor.cpu) * 1000:.0f} ms "
           f"(Streamlit's own work, polling included, over the same waits)")
     app_log.seek(0)
-    reruns = [float(line.split()[2]) for line in app_log if line.startswith("optiviz rerun")]
+    lines = [line.split() for line in app_log if line.startswith("optiviz rerun")]
+    reruns, pauses = [float(w[2]) for w in lines], [float(w[5]) for w in lines]
     changes = reruns[-(2 * args.samples):]          # the Steps and lr changes, last
     print(f"app script per change:    p50 {statistics.median(changes):.0f} ms  "
           f"p95 {pct(changes, 95):.0f} ms  (n={len(changes)}; the first run of a session: "
-          f"{reruns[0]:.0f} ms)")
+          f"{reruns[0]:.0f} ms), plus the chart-first pause: "
+          f"{statistics.median(pauses[-(2 * args.samples):]):.0f} ms")
     print(f"received per change:      p50 {statistics.median(sent) / 1024:.0f} KB  "
           f"max {max(sent) / 1024:.0f} KB")
     return 0

@@ -86,6 +86,26 @@ def test_default_scene_renders_the_race():
     assert not warnings and scene == scenes.normalize_scene(scenes.default_scene())
 
 
+def test_only_a_run_that_sends_the_view_new_data_pauses_for_the_chart():
+    """The chart-first pause (ui.live_view): a run that changes the live view's data waits for
+    the browser to draw it before the controls; a page's first run (no controls after it) and a
+    run that leaves the data as it was (a panel opened) do not wait."""
+    from ui import live_view as ui_live_view
+
+    first = AppTest.from_file(APP, default_timeout=60).run()
+    assert first.session_state["chart_first_pause"] == 0, "a page's first run"
+    at = start()
+    uid = at.session_state["opt_uids"][3]          # Adam
+    open_panel(at, f"opt.{uid}.panel")
+    assert at.session_state["chart_first_pause"] == 0, "a panel opened: the same data"
+    before = chart(at)
+    at.sidebar.select_slider(key=f"opt.{uid}.lr").set_value(0.01).run()
+    assert chart(at) != before
+    assert at.session_state["chart_first_pause"] == ui_live_view.CHART_FIRST_PAUSE > 0
+    at.run()
+    assert at.session_state["chart_first_pause"] == 0, "nothing changed"
+
+
 def test_learning_rate_slider_moves_only_that_optimizer():
     at = start()
     before = chart(at)

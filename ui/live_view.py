@@ -8,7 +8,11 @@ the installed plotly wheel into static/ on first use (never committed, never inl
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import threading
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -129,16 +133,46 @@ def _on_lesson(key: str):
         state.step_lesson(value)
 
 
-def live_view(model: dict, *, key: str = "live_view", height: int = 520, on_change=None):
+# Chart first: after the live view's new data, the script waits this long before it sends the
+# rest of the page. The browser's Streamlit renders each element it is sent (one React render
+# per element, unchanged or not), and the live view's code is called only after the renders
+# queued before it: sent straight after it, the ~25 controls (drawn again, mostly unchanged)
+# held the new picture back by ~100 ms on a 2-core machine. With the pause the picture comes
+# first; the controls follow, as late as before. benchmarks/bench_browser.py measures both
+# (OPTIVIZ_CHART_FIRST_PAUSE=0 turns it off).
+CHART_FIRST_PAUSE = float(os.environ.get("OPTIVIZ_CHART_FIRST_PAUSE", "0.05"))
+
+
+def _fingerprint(data: dict) -> str:
+    """What the browser is sent, hashed (a fraction of a millisecond): changed or not. The
+    surface counts by its key: its image goes once, and the run after drops it unchanged."""
+    surface = data.get("surface")
+    if isinstance(surface, dict):
+        data = {**data, "surface": {k: v for k, v in surface.items() if k not in ("image", "mesh")}}
+    text = json.dumps(data, separators=(",", ":"), sort_keys=True, default=repr)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def live_view(model: dict, *, key: str = "live_view", height: int = 520, on_change=None,
+              chart_first: bool = False):
     """Mount the live view; returns the component's result (.click, .view, .step, .why, .map,
     .hyper: a settings-map cell clicked, .need_surface, .lesson: n/p, .drawn: the page's first
-    picture is up, or plotly.js failed to load)."""
+    picture is up, or plotly.js failed to load). With `chart_first`, a run that sends the view
+    new data waits CHART_FIRST_PAUSE before going on (see there); the pause is added to
+    st.session_state["chart_first_pause"]."""
     mount = _component()
     callback = on_change or (lambda: None)
-    return mount(key=key, data={**model, "height": height},
+    data = {**model, "height": height}
+    sent, last = _fingerprint(data), st.session_state.get(f"{key}.sent")
+    st.session_state[f"{key}.sent"] = sent
+    result = mount(key=key, data=data,
                  default={"view": model["view"], "step": model["step"],
                           "why": model.get("why_run"), "map": model.get("map_kind")},
                  on_click_change=callback, on_view_change=callback, on_step_change=callback,
                  on_need_surface_change=callback, on_why_change=lambda: _on_why(key),
                  on_map_change=lambda: _on_map(key), on_hyper_change=callback,
                  on_lesson_change=lambda: _on_lesson(key), on_drawn_change=callback)
+    if chart_first and last is not None and sent != last and CHART_FIRST_PAUSE > 0:
+        time.sleep(CHART_FIRST_PAUSE)
+        st.session_state["chart_first_pause"] = CHART_FIRST_PAUSE
+    return result

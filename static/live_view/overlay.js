@@ -50,21 +50,25 @@ export class Overlay {
     for (const pane of panes) {
       const f = this.frameOf(pane.x, pane.y);
       if (!f) continue;
-      ctx.save();
-      ctx.beginPath();
-      ctx.rect(...f.rect);
-      ctx.clip();
-      // Every line first, then every head on top, so no run's path hides another's head.
+      // Every line first, then every head on top, so no run's path hides another's head. Lines
+      // stay inside their pane; a head may overhang it by its radius (a head at the last step
+      // sits on the loss and lr panes' right edge: clipped there, it showed as half a dot).
+      const [left, top, width, height] = f.rect, overhang = 9 * this.thick;
+      clipTo(ctx, f.rect);
       if (pane.kind === "spread-map" || pane.kind === "spread-loss") {
         for (const i of pane.runs) this.drawSpread(ctx, f, pane.kind, model.map.runs[i], k, model);
         ctx.restore();
         continue;
       }
       const kind = pane.kind === "basin" ? "map" : pane.kind;
-      for (const pass of ["lines", "heads"]) {
-        for (const i of pane.runs) this.drawRun(ctx, f, kind, pass, model.runs[i], k, ahead,
-                                                model, drawn[i]);
-      }
+      for (const i of pane.runs) this.drawRun(ctx, f, kind, "lines", model.runs[i], k, ahead,
+                                              model, drawn[i]);
+      ctx.restore();
+      clipTo(ctx, [left - overhang, top - overhang, width + 2 * overhang, height + 2 * overhang]);
+      for (const i of pane.runs) this.drawRun(ctx, f, kind, "heads", model.runs[i], k, ahead,
+                                              model, drawn[i]);
+      ctx.restore();
+      clipTo(ctx, f.rect);
       const why = model.why;
       if (why && pane.runs.includes(why.run) && model.runs[why.run]) {
         if (pane.kind === "map") this.drawWhy(ctx, f, model, k, drawn[why.run]);
@@ -173,6 +177,13 @@ export class Overlay {
       else if (k > 0) dot(ctx, f.px(n + 1), f.py(run.lr[n]), 4.5 * t, run.color, 1.5 * t);
     }
   }
+}
+
+function clipTo(ctx, rect) {
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(...rect);
+  ctx.clip();
 }
 
 function polyline(ctx, f, xs, ys, from, to, color, width, alpha, dash) {

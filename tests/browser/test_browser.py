@@ -213,6 +213,48 @@ def test_a_steps_change_updates_the_same_graph(browser, app_server):
         page.context.close()
 
 
+CHART_FIRST_JS = """(title) => {
+  const text = () => Array.from(document.querySelectorAll('[data-testid=stSidebar] summary'))
+    .map((el) => el.textContent).find((t) => t.includes(title));
+  const seen = window.__chartFirst = {drawn: [], title: [], text: text()};
+  new MutationObserver(() => {
+    const now = text();
+    if (now !== seen.text) { seen.text = now; seen.title.push(performance.now()); }
+  }).observe(document.querySelector('[data-testid=stSidebar]'),
+             {subtree: true, childList: true, characterData: true});
+  new MutationObserver(() => seen.drawn.push(performance.now()))
+    .observe(document.querySelector('[data-testid=live-view]'),
+             {attributes: true, attributeFilter: ['data-drawn']});
+}"""
+
+
+def test_a_change_draws_the_chart_before_the_controls_come_back(browser, app_server):
+    """A learning-rate change: the new picture is drawn before the run's controls are rendered
+    again (its panel's title "Adam · lr ..." is the one among them that changes). Without the
+    chart-first pause (ui.live_view) the browser renders the ~25 controls first."""
+    page = open_app(browser, app_server)
+    try:
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.locator("summary").filter(has_text="Adam · lr").click()
+        thumb = sidebar.get_by_role("slider", name="learning rate")
+        thumb.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        order = []
+        for i in range(3):
+            page.evaluate(CHART_FIRST_JS, "Adam · lr")
+            thumb.focus()
+            page.keyboard.press("ArrowLeft" if i % 2 else "ArrowRight")
+            page.wait_for_function("""() => window.__chartFirst.drawn.length > 0
+                && window.__chartFirst.title.length > 0""", timeout=30_000)
+            seen = page.evaluate("() => window.__chartFirst")
+            order.append(round(seen["title"][0] - seen["drawn"][0]))
+            page.wait_for_timeout(600)
+        print(f"controls after the chart by (ms): {order}")
+        assert sum(gap > 0 for gap in order) >= 2, f"the controls came first: {order} ms"
+    finally:
+        page.context.close()
+
+
 def test_click_on_the_map_moves_the_start(browser, app_server, screenshots):
     page = open_app(browser, app_server)
     try:
