@@ -19,7 +19,9 @@ its cookies) carrying the protobuf BackMsg/ForwardMsg of the installed Streamlit
   `ref_hash` references instead of repeating large elements).
 
 Per-change latency is the time from sending that BackMsg to the `script_finished` ForwardMsg
-(FINISHED_SUCCESSFULLY) of the run it started (a run ended by `st.rerun()` continues into the
+(FINISHED_SUCCESSFULLY) of the run it started, and, printed beside it, the time to the live
+view's new data (the chart; a run sends the rest of the page after ui.live_view's chart-first
+pause) (a run ended by `st.rerun()` continues into the
 next; its time counts). After each change the benchmark checks that the slider came back with
 the new value (else the change was not applied: an error). Errors: exception elements in the
 deltas (also inside cached messages referenced by hash), compile errors, cache misses,
@@ -101,6 +103,7 @@ class RunResult:
     messages: int = 0
     applied: bool | None = None    # the widget came back with the value sent
     errors: list[str] = field(default_factory=list)
+    view_latency: float | None = None   # seconds, BackMsg sent -> the live view's new data
 
 
 class Session:
@@ -126,6 +129,7 @@ class Session:
         self.query_string = ""
         self.page_script_hash = ""
         self.widgets: dict[str, tuple[str, str, object]] = {}    # key -> (id, type, proto)
+        self.view_at: float | None = None       # when this run's live view data came
         self.run_widgets: dict[str, tuple[str, str, object]] = {}  # the same, this run only
         self.widget_states: dict[str, WidgetState] = {}          # id -> what the tab sends
         self.run_id: str | None = None
@@ -272,6 +276,8 @@ class Session:
                 self.error_boxes.append(element.alert.body[:300])
             elif etype is not None:
                 proto = getattr(element, etype)
+                if etype == "bidi_component" and self.view_at is None:
+                    self.view_at = time.perf_counter()      # the picture's data (chart first)
                 wid = getattr(proto, "id", "")
                 if isinstance(wid, str) and wid.startswith("$$ID-") and wid.count("-") >= 2:
                     key = wid.split("-", 2)[2]
@@ -370,6 +376,7 @@ class Session:
         info.url = self.base + "/" + (f"?{self.query_string}" if self.query_string else "")
         info.is_embedded, info.color_scheme = False, "light"
         self.got_new_session = False
+        self.view_at = None
         errors_before, bytes_before = len(self.errors), self.bytes_in
         messages_before = self.messages_in
         sent = time.perf_counter()
@@ -410,7 +417,8 @@ class Session:
                              errors=self.errors[errors_before:])
         new_errors = self.errors[errors_before:]
         return RunResult(kind, not new_errors, at - sent, runs, self.bytes_in - bytes_before,
-                         self.messages_in - messages_before, errors=new_errors)
+                         self.messages_in - messages_before, errors=new_errors,
+                         view_latency=None if self.view_at is None else self.view_at - sent)
 
 
 # ---- the server side: processes, /proc, nginx -------------------------------------------------
@@ -730,6 +738,7 @@ class PhaseResult:
         changes = [c for r in self.records for c in r.changes]
         loads = [x for r in self.records for x in r.loads]
         ok = [c.latency for c in changes if c.ok]
+        views = [c.view_latency for c in changes if c.ok and c.view_latency is not None]
         load_ok = [x.latency for x in loads if x.ok]
         errors = [e for r in self.records for e in r.errors] + \
                  [e for c in changes + loads for e in c.errors]
@@ -741,6 +750,7 @@ class PhaseResult:
             "changes": len(changes), "changes_finished": len(ok),
             "change_p50_s": _r(percentile(ok, .5)), "change_p95_s": _r(percentile(ok, .95)),
             "change_max_s": _r(max(ok) if ok else None),
+            "view_p50_s": _r(percentile(views, .5)), "view_p95_s": _r(percentile(views, .95)),
             "changes_applied": sum(1 for c in changes if c.applied),
             "runs_per_change": _r(statistics.mean([c.runs for c in changes]) if changes else None),
             "kb_per_change": _r(statistics.mean([c.bytes for c in changes]) / 1024
@@ -1001,6 +1011,8 @@ def main(argv=None) -> int:
             print(f"  {conf['configuration']:<28} {s['phase']:<10} changes {s['changes']:>5}  "
                   f"p50 {s['change_p50_s']} s  p95 {s['change_p95_s']} s  max "
                   f"{s['change_max_s']} s  errors {s['errors']}  peak RSS {s['rss_peak_mb']} MB")
+            print(f"  {'':<28} {'':<10} the live view's data: p50 {s['view_p50_s']} s  "
+                  f"p95 {s['view_p95_s']} s (then the chart-first pause, then the controls)")
         if "rss_settled_mb" in conf:
             print(f"  {conf['configuration']:<28} memory idle {conf['rss_idle_mb']} MB -> "
                   f"{conf['rss_settled_mb']} MB {conf['settle_s']:.0f} s after close "
