@@ -199,7 +199,8 @@ model = dict(model_for(scene_json, send_surface, lang))
 if ss.pop("autoplay", False):
     ss["autoplay_token"] = ss.get("autoplay_token", 0) + 1
 model.update(view=ss.get("view") or "race", step=ss.get("step"),
-             autoplay=ss.get("autoplay_token", 0))
+             autoplay=ss.get("autoplay_token", 0),
+             opens_at=presets.get_preset(lesson).opens_at if lesson else None)
 if ss.get("why") is not None and not 0 <= ss["why"] < len(result.runs):
     ss["why"] = None                             # that run is gone
 model["why_run"] = ss.get("why")

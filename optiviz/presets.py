@@ -27,17 +27,19 @@ class Preset:
     watch: str         # what to look at on screen, in one sentence
     scene: dict = field(hash=False, repr=False)
     why: int | None = None   # the run "Why it moves" opens on, when the lesson is about its state
+    opens_at: int | None = None   # a lesson to step through opens paused at this step; else
+                                  # its race plays once
 
     def text(self, lang: str = "en") -> tuple[str, str, str]:
         """(title, lesson, watch) in `lang` (the catalogs' "preset.<key>.*" strings)."""
         return tuple(t(f"preset.{self.key}.{part}", lang) for part in ("title", "lesson", "watch"))
 
 
-def _preset(key: str, scene: dict, why: int | None = None) -> Preset:
+def _preset(key: str, scene: dict, why: int | None = None, opens_at: int | None = None) -> Preset:
     """A preset whose words are the English catalog's (optiviz/catalogs/en.json, "preset.<key>.*"):
     the sentences tests/test_preset_claims.py checks on the preset's own trajectories."""
     title, lesson, watch = (t(f"preset.{key}.{part}") for part in ("title", "lesson", "watch"))
-    return Preset(key, title, lesson, watch, scene, why)
+    return Preset(key, title, lesson, watch, scene, why, opens_at)
 
 
 def _entry(optimizer, lr, schedule=None, **hyperparameters):
@@ -163,6 +165,7 @@ PRESETS: tuple[Preset, ...] = (
         "radam_warmup",
         _scene({"name": "himmelblau"}, (-2.0, 0.0), 300,
                [_entry("adam", 0.03), _entry("radam", 0.03)]),
+        opens_at=0,                 # "Step through the first frames"
     ),
     _preset(
         "adam_vs_adamw",
@@ -174,7 +177,7 @@ PRESETS: tuple[Preset, ...] = (
         "rmsprop_first_step",
         _scene(_quadratic(10.0), (-2.5, 2.0), 200,
                [_entry("rmsprop", 0.05), _entry("adam", 0.05)]),
-        why=0,
+        why=0, opens_at=0,          # "Press +1 once"
     ),
     _preset(
         # ch06/optimizer_compare_naive.py: 30 updates from (-7, 2) with these rates; the book's

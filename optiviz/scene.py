@@ -360,8 +360,14 @@ def labels(scene: dict) -> list[str]:
         if len({json.dumps(r["schedule"], sort_keys=True) for r in twins}) > 1:
             differs.append(f"schedule={_schedule_name(run['schedule'])}")
         if not differs:
-            differs.append(f"#{twins.index(run) + 1}")
+            differs.append(f"#{sum(r['optimizer'] == run['optimizer'] for r in runs[:i]) + 1}")
         out.append(f"{spec.title} ({', '.join(differs)})")
+    # Twins that differ from the others but not from each other: numbered in order.
+    for i, label in enumerate(list(out)):
+        same = [j for j, other in enumerate(out) if other == label]
+        if len(same) > 1:
+            for k, j in enumerate(same, 1):
+                out[j] = f"{label[:-1]}, #{k})" if label.endswith(")") else f"{label} #{k}"
     return out
 
 

@@ -182,6 +182,33 @@ def test_optimizer_multiselect_and_duplicate():
     assert "SGD / GD" not in names(chart(at))
 
 
+def test_duplicate_twice_makes_two_different_runs():
+    """Duplicate pressed twice on one panel: the second twin takes a third of the first twin's
+    lr, not the same as the first (two identical runs would hide one another)."""
+    at = start()
+    uid = at.session_state["opt_uids"][3]                        # Adam, lr 0.05
+    open_panel(at, f"opt.{uid}.panel")
+    at.sidebar.button(key=f"opt.{uid}.dup").click().run()
+    at.sidebar.button(key=f"opt.{uid}.dup").click().run()
+    adams = [r for r in chart(at)["runs"] if r["label"].startswith("Adam")]
+    assert len(adams) == 3 and len({r["label"] for r in adams}) == 3, [r["label"] for r in adams]
+    lrs = sorted(e["lr"] for e in json.loads(at.session_state["scene_json"])["optimizers"]
+                 if e["optimizer"] == "adam")
+    assert len(set(lrs)) == 3 and lrs[-1] == 0.05
+    assert all(lrs[i] < lrs[i + 1] / 2 for i in range(2)), lrs    # about a third each time
+
+
+def test_a_lesson_to_step_through_opens_paused_at_its_step():
+    """'Press +1 once': the lesson's model asks the view to open paused at step 0, not to play
+    the race to its end (where +1 does nothing); other lessons play once."""
+    at = start()
+    at.sidebar.radio(key="preset_pick").set_value("rmsprop_first_step").run()
+    model = chart(at)
+    assert model["opens_at"] == 0 and model["autoplay"] > 0
+    at.sidebar.radio(key="preset_pick").set_value("zigzag_vs_adaptive").run()
+    assert chart(at)["opens_at"] is None
+
+
 def test_hyperparameter_sliders_apply():
     at = start()
     uid = at.session_state["opt_uids"][1]                 # Momentum

@@ -65,6 +65,16 @@ def test_labels_say_what_differs():
                                     "Momentum (momentum=0.95)", "SGD / GD"]
 
 
+def test_twins_alike_among_their_kin_are_numbered():
+    """Two runs that differ from a third but not from each other (a scene file may hold them):
+    each label still names one run."""
+    scene = scenes.normalize_scene({**scenes.default_scene(), "optimizers": [
+        {"optimizer": "adam", "lr": 0.05}, {"optimizer": "adam", "lr": 0.01},
+        {"optimizer": "adam", "lr": 0.01}, {"optimizer": "sgd"}, {"optimizer": "sgd"}]})
+    assert scenes.labels(scene) == ["Adam (lr=0.05)", "Adam (lr=0.01, #1)", "Adam (lr=0.01, #2)",
+                                    "SGD / GD (#1)", "SGD / GD (#2)"]
+
+
 def test_caption_says_what_was_compared():
     scene = scenes.normalize_scene({**scenes.default_scene(), "shared_lr": 0.01, "noise": 0.5})
     caption = scenes.comparison_caption(scene)

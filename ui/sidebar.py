@@ -50,12 +50,15 @@ def optimizer_panel(sb, uid: int, steps: int, fair: bool) -> dict:
     spec = OPTIMIZERS[name]
     lr_key = f"opt.{uid}.lr"
     hp_values = {p.name: ss.get(f"opt.{uid}.{p.name}", p.default) for p in spec.hyper}
-    title = f"{spec.title} · lr {fmt(ss[lr_key])}" + "".join(
-        f" · {p.label.split(' ')[-1] if p.label else p.name} {fmt(hp_values[p.name])}"
-        for p in spec.hyper if hp_values[p.name] != p.default)
-    # A stable key keeps the panel open while its own sliders change its title. A closed panel
-    # sends no widgets (its values live on in the state, ui.state.keep_values): each widget
-    # drawn costs every rerun in the browser.
+    # A closed panel's title shows its values; an open one's is its name alone: the browser
+    # remounts an expander whose title changed, and the slider a keyboard user is moving would
+    # lose its focus at every step. A closed panel sends no widgets (its values live on in the
+    # state, ui.state.keep_values): each widget drawn costs every rerun in the browser.
+    title = spec.title
+    if not st.session_state.get(f"open.opt.{uid}.panel"):
+        title += f" · lr {fmt(ss[lr_key])}" + "".join(
+            f" · {p.label.split(' ')[-1] if p.label else p.name} {fmt(hp_values[p.name])}"
+            for p in spec.hyper if hp_values[p.name] != p.default)
     panel, is_open = lazy_panel(sb, title, f"opt.{uid}.panel")
     if not is_open:
         panel = READER

@@ -156,7 +156,15 @@ def duplicate_optimizer(uid: int):
     for key in [k for k in ss if k.startswith(f"opt.{uid}.")
                 and not k.endswith((".dup", ".rm", ".panel"))]:
         ss[f"opt.{new}." + key.split(".", 2)[2]] = ss[key]
-    ss[f"opt.{new}.lr"] = nearest(LR_OPTIONS, ss[f"opt.{uid}.lr"] / 3)   # a visibly different twin
+    # A visibly different twin: a third of the parent's lr, or a third again while a run of the
+    # same optimizer has that lr already (Duplicate pressed twice makes two different runs).
+    name, lr = ss[f"opt.{uid}.name"], ss[f"opt.{uid}.lr"]
+    taken = {ss[f"opt.{u}.lr"] for u in ss["opt_uids"] if ss[f"opt.{u}.name"] == name}
+    for _ in range(8):
+        lr = nearest(LR_OPTIONS, lr / 3)
+        if lr not in taken:
+            break
+    ss[f"opt.{new}.lr"] = lr
     uids = list(ss["opt_uids"])
     uids.insert(uids.index(uid) + 1, new)
     ss["opt_uids"] = uids

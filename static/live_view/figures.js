@@ -102,12 +102,47 @@ function decadeTick(decades) {
   return decades > 1.2 ? Math.max(1, Math.ceil(decades / 6)) : "D2";
 }
 
+// The ticks of a log axis over log10 range [lo, hi]: every n-th power of ten (decadeTick) while
+// that labels two of them or more; else explicit ticks with whole numbers ("D2" labels the 2s
+// and 5s with a bare digit, and a range under a decade often held a lone "5" or no label): the
+// 1-2-5 numbers in range, then, while fewer than two, `own` (the runs' own lrs), every digit,
+// finer steps; none nearer another than an eighth of the range.
+function logTicks(lo, hi, own = []) {
+  const decades = hi - lo, dtick = decadeTick(decades);
+  if (dtick !== "D2") {
+    let powers = 0;
+    for (let e = Math.ceil(lo); e <= Math.floor(hi); e++) if (e % dtick === 0) powers += 1;
+    if (powers >= 2) return {dtick};
+  }
+  const picked = [], gap = decades / 8;
+  const add = (v) => {
+    const l = Math.log10(v);
+    if (v > 0 && l >= lo && l <= hi && picked.every((p) => Math.abs(Math.log10(p) - l) >= gap)) picked.push(v);
+  };
+  const ladder = (mantissas) => {
+    for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) for (const m of mantissas) add(parseFloat(`${m}e${e}`));
+  };
+  ladder([1, 2, 5]);
+  if (picked.length < 2) own.slice(0, 4).forEach(add);
+  if (picked.length < 2) ladder([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  if (picked.length < 2) ladder([1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9]);
+  picked.sort((p, q) => p - q);
+  return {tickmode: "array", tickvals: picked, ticktext: picked.map(tickText)};
+}
+
+// A tick's whole value, compactly: 0.004, 25, 2×10⁻⁵ (Plotly's own "power" labels beyond).
+function tickText(v) {
+  const e = Math.floor(Math.log10(v) + 1e-9);
+  if (e >= -4 && e < 5) return String(Number(v.toPrecision(3)));
+  const m = Number((v / parseFloat(`1e${e}`)).toPrecision(3));
+  return `${m === 1 ? "" : `${m}×`}10<sup>${e < 0 ? "\u2212" : ""}${Math.abs(e)}</sup>`;
+}
+
 function lossAxis(model, domain, anchor, title) {
   const a = model.loss_axis;
-  const decades = a.log ? a.range[1] - a.range[0] : 0;
   return {domain, anchor, type: a.log ? "log" : "linear", range: a.range, title: {text: title || a.title},
           gridcolor: "#e5e7eb", zeroline: false, exponentformat: "power",
-          dtick: a.log ? decadeTick(decades) : undefined};
+          ...(a.log ? logTicks(a.range[0], a.range[1]) : {})};
 }
 
 function lrAxis(model, domain, anchor) {
@@ -122,10 +157,12 @@ function lrAxis(model, domain, anchor) {
   }
   if (!(hi > 0)) { lo = 1e-3; hi = 1; }
   const a = Math.log10(lo), b = Math.log10(hi), pad = Math.max(0.15, 0.06 * (b - a));
-  // Powers of ten only once the range spans a decade (Plotly's 2 and 5 labels clutter).
+  // The lrs the runs were given (float32: 3 digits), labelled when the range holds too few 1-2-5s.
+  const own = [...new Set(model.runs.map((r) => r.lr[0]).filter((v) => v > 0 && Number.isFinite(v))
+                                    .map((v) => Number(v.toPrecision(3))))];
   const title = eff ? tr("lr_effective", "lr, effective (‐‐x ··y)") : tr("learning_rate", "learning rate");
   return {domain, anchor, type: "log", range: [a - pad, b + pad], title: {text: title},
-          gridcolor: "#e5e7eb", exponentformat: "power", dtick: decadeTick(b - a + 2 * pad)};
+          gridcolor: "#e5e7eb", exponentformat: "power", ...logTicks(a - pad, b + pad, own)};
 }
 
 function stepAxis(model, domain, anchor, title) {
@@ -309,7 +346,8 @@ export function build(view, model, k, ahead, opts = {}) {
     // Seen from the front and above, the valleys open towards the viewer and the paths on
     // their floors stay in sight.
     layout.scene = {xaxis: {title: {text: "x"}, range: [x0, x1]}, yaxis: {title: {text: "y"}, range: [y0, y1]},
-                    zaxis: {title: {text: narrow ? "" : mesh.ztitle.split(",")[0]}, range: mesh.zrange, nticks: 4},
+                    zaxis: {title: {text: narrow ? "" : zTitle(mesh.ztitle)}, range: mesh.zrange,
+                            ...zTicks(mesh.zrange)},
                     aspectmode: "manual", aspectratio: {x: 1, y: (y1 - y0) / (x1 - x0), z: 0.45},
                     camera: {eye: {x: -0.45, y: -1.45, z: 1.55}}};
     layout.margin = {l: 0, r: 0, t: 30, b: 0};
@@ -419,6 +457,30 @@ function mapsFigure(model, data, layout, panes, narrowWidth) {
   });
 }
 
+// The 3-D view's z title: "log₁₀(f − f_min + ε)" with min set as a subscript (Plotly's <sub>).
+function zTitle(text) {
+  return plain(String(text).split(",")[0]).replace(/f_min/g, "f<sub>min</sub>");
+}
+
+// The 3-D view's z ticks. Its z axis is short on screen (about 60 px) and starts where the
+// y axis's far-end labels are: two or three round heights in the upper 70 % of its range,
+// at least a quarter of it apart (Plotly's own nticks 4 put a lone "0" onto the y axis's "3").
+function zTicks([lo, hi]) {
+  const span = hi - lo, from = lo + 0.3 * span;
+  if (!(span > 0)) return {nticks: 3};
+  for (let e = Math.ceil(Math.log10(span)); e >= Math.floor(Math.log10(span)) - 2; e--) {
+    for (const m of [5, 2, 1]) {
+      const step = parseFloat(`${m}e${e}`), vals = [];
+      for (let i = Math.floor(hi / step); i * step >= from; i--) vals.push(Number((i * step).toPrecision(6)) + 0);
+      if (vals.length < 2) continue;
+      const thin = vals.filter((_, j) => j % Math.max(1, Math.ceil(0.25 * span / step)) === 0);
+      const ticks = (thin.length >= 2 ? thin : vals).reverse();
+      return {tickmode: "array", tickvals: ticks, ticktext: ticks.map(String)};
+    }
+  }
+  return {nticks: 3};
+}
+
 function decodeGrid(text, n) {
   const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
   const flat = new Float32Array(bytes.buffer), rows = [];
@@ -450,8 +512,9 @@ export function shape(fig) {
     Object.entries(fig.layout).map(([k, v]) => {
       if (k === "images") return [k, v.map((im) => ({...im, source: im.source.length}))];
       if (!/^[xy]axis\d*$/.test(k)) return [k, v];
-      const {range, dtick, ...other} = v;
-      axes[k] = {range: JSON.stringify(range), dtick};
+      const {range, dtick, tickmode, tickvals, ticktext, ...other} = v;
+      axes[k] = {range: JSON.stringify(range), dtick, ticks: JSON.stringify({tickmode, tickvals, ticktext}),
+                 tickmode, tickvals, ticktext};
       return [k, other];
     }))});
   return {rest, images, axes};
@@ -466,6 +529,9 @@ export function rangeChanges(a, b) {
   for (const [k, v] of Object.entries(b.axes)) {
     if (a.axes[k].range !== v.range) out[`${k}.range`] = JSON.parse(v.range);
     if (a.axes[k].dtick !== v.dtick) out[`${k}.dtick`] = v.dtick === undefined ? null : v.dtick;
+    if (a.axes[k].ticks !== v.ticks) {            // explicit ticks came, went or moved
+      for (const f of ["tickmode", "tickvals", "ticktext"]) out[`${k}.${f}`] = v[f] === undefined ? null : v[f];
+    }
   }
   return out;
 }

@@ -87,7 +87,8 @@ class LiveView {
     this.scrub.min = "0";
     this.scrub.className = "lv-scrub";
     this.scrub.setAttribute("aria-label", "step");
-    this.scrub.addEventListener("input", () => this.seek(Number(this.scrub.value), false));
+    // While playing, the scrub bar moves the playhead and the race plays on from there.
+    this.scrub.addEventListener("input", () => this.seek(Number(this.scrub.value), false, true));
     this.scrub.addEventListener("change", () => this.report());
     this.counter = el("span", "lv-counter");
     const speeds = el("span", "lv-speeds");
@@ -113,10 +114,23 @@ class LiveView {
     this.lessonNav.style.display = "none";
     tl.append(this.toStart, this.back, this.playButton, this.fwd, this.toEnd, this.scrub,
               this.counter, speeds, aheadLabel, this.lessonNav);
+    // On a phone the timeline sticks to the screen's foot (live_view.css): only the buttons,
+    // the scrub bar and the counter, so the map above keeps most of the screen; the speeds
+    // and "show the path ahead" go in a row under it.
+    const more = el("div", "lv-timeline-more");
+    const phone = window.matchMedia ? window.matchMedia("(max-width: 640px)") : null;
+    const place = () => {
+      if (phone && phone.matches) more.append(speeds, aheadLabel);
+      else { tl.insertBefore(speeds, this.lessonNav); tl.insertBefore(aheadLabel, this.lessonNav); }
+    };
+    if (phone) {
+      place();
+      if (phone.addEventListener) phone.addEventListener("change", place);
+    }
     this.readout = el("div", "lv-readout");
     this.whyPanel = el("div", "lv-why");
     this.whyPanel.setAttribute("data-testid", "why-panel");
-    this.root.append(bar, this.mapBar, this.plot, this.mapInfo, tl, this.readout, this.whyPanel);
+    this.root.append(bar, this.mapBar, this.plot, this.mapInfo, tl, more, this.readout, this.whyPanel);
     this.root.addEventListener("keydown", (e) => this.onKey(e));
     // On the presenter's page the keys work wherever the focus is not in a field of the page.
     document.addEventListener("keydown", (e) => {
@@ -276,8 +290,13 @@ class LiveView {
     if (first && this.present) this.root.focus({preventScroll: true});       // the keys work at once
     if (data.autoplay && (first || !sameScene) && data.autoplay !== this.autoplayed) {
       this.autoplayed = data.autoplay;
-      this.seek(0, false);
-      this.play();
+      if (data.opens_at != null) {            // a lesson to step through: paused at its step
+        if (this.playing) this.pause(false);
+        this.seek(data.opens_at, true);
+      } else {
+        this.seek(0, false);
+        this.play();
+      }
     }
   }
 
@@ -426,8 +445,11 @@ class LiveView {
     const drawn = this.overlayState && this.overlayState[w.run] && this.overlayState[w.run].why;
     const gone = run.diverged != null && j >= run.diverged;
     const title = el("div", "lv-why-title");
+    const last = j === this.model.steps && this.step >= this.model.steps;  // the step into the head
     title.textContent = gone ? tr("why_gone", "{label} diverged at step {step}: nothing left to explain.",
                                   {label: run.label, step: run.diverged})
+      : last ? tr("why_step_last", "{label}, step {step}, the race's last: from θ{from} to θ{to}, the head",
+                  {label: run.label, step: j, from: sub(j - 1), to: sub(j)})
       : tr("why_step", "{label}, step {step}: from θ{from} (the head at step {prev}) to θ{to}",
            {label: run.label, step: j, from: sub(j - 1), prev: j - 1, to: sub(j)});
     const key = el("div", "lv-why-key");
@@ -514,10 +536,11 @@ class LiveView {
 
   // ---- the clock -----------------------------------------------------------------------------
 
-  seek(k, report) {
+  seek(k, report, playOn = false) {
     if (!this.model) return;
     const step = Math.max(0, Math.min(this.model.steps, Math.round(k)));
     if (this.playing && report) this.pause(false);
+    if (this.playing && playOn) this.moved = true;        // the play clock restarts from here
     if (step !== this.step) {
       this.step = step;
       this.drawStep();
@@ -536,7 +559,9 @@ class LiveView {
       // A frame's timestamp may precede the moment play() was called (a busy main thread):
       // the clock starts at the first frame then, never before step `from`.
       if (now < origin) origin = now;
-      if (speed !== this.speed) { origin = now; from = this.step; speed = this.speed; }
+      if (speed !== this.speed || this.moved) {
+        origin = now; from = this.step; speed = this.speed; this.moved = false;
+      }
       const k = Math.min(this.model.steps, Math.floor(from + (now - origin) * rate * speed));
       if (k !== this.step) { this.step = k; this.drawStep(); }
       if (k >= this.model.steps) { this.pause(true); return; }

@@ -61,12 +61,16 @@ export class Overlay {
         continue;
       }
       const kind = pane.kind === "basin" ? "map" : pane.kind;
-      for (const i of pane.runs) this.drawRun(ctx, f, kind, "lines", model.runs[i], k, ahead,
-                                              model, drawn[i]);
+      // Runs that diverge are drawn first, beneath the others: their wide zig-zag would bury
+      // the paths of the runs that converge (the others keep their order).
+      const order = [...pane.runs.filter((i) => model.runs[i].diverged != null),
+                     ...pane.runs.filter((i) => model.runs[i].diverged == null)];
+      for (const i of order) this.drawRun(ctx, f, kind, "lines", model.runs[i], k, ahead,
+                                          model, drawn[i]);
       ctx.restore();
       clipTo(ctx, [left - overhang, top - overhang, width + 2 * overhang, height + 2 * overhang]);
-      for (const i of pane.runs) this.drawRun(ctx, f, kind, "heads", model.runs[i], k, ahead,
-                                              model, drawn[i]);
+      for (const i of order) this.drawRun(ctx, f, kind, "heads", model.runs[i], k, ahead,
+                                          model, drawn[i]);
       ctx.restore();
       clipTo(ctx, f.rect);
       const why = model.why;

@@ -196,6 +196,26 @@ def test_timeline_readout_and_cursors_agree_and_step_moves_one(browser, app_serv
         page.context.close()
 
 
+def test_the_scrub_bar_moves_a_playing_race(browser, app_server):
+    """A click on the scrub bar while the race plays: the playhead jumps there and the race
+    plays on from it (it used to be overwritten by the play clock at the next frame)."""
+    page = open_app(browser, app_server)
+    try:
+        focus_view(page)
+        page.keyboard.press("Home")
+        page.keyboard.press(" ")
+        page.wait_for_selector(f"{VIEW}[data-playing='1']", timeout=10_000)
+        box = page.locator(f"{VIEW} .lv-scrub").bounding_box()
+        page.mouse.click(box["x"] + 0.8 * box["width"], box["y"] + box["height"] / 2)
+        page.wait_for_timeout(300)
+        s = state(page)
+        assert s["step"] >= 0.75 * s["steps"], f"the click was lost: step {s['step']}"
+        page.wait_for_selector(f"{VIEW}[data-playing='0']", timeout=30_000)    # played on to the end
+        assert state(page)["step"] == s["steps"]
+    finally:
+        page.context.close()
+
+
 def test_a_steps_change_updates_the_same_graph(browser, app_server):
     page = open_app(browser, app_server)
     try:
@@ -213,14 +233,14 @@ def test_a_steps_change_updates_the_same_graph(browser, app_server):
         page.context.close()
 
 
-CHART_FIRST_JS = """(title) => {
-  const text = () => Array.from(document.querySelectorAll('[data-testid=stSidebar] summary'))
-    .map((el) => el.textContent).find((t) => t.includes(title));
-  const seen = window.__chartFirst = {drawn: [], title: [], text: text()};
+CHART_FIRST_JS = """() => {
+  const caption = () => Array.from(document.querySelectorAll('[data-testid=stCaptionContainer]'))
+    .map((el) => el.textContent).find((t) => / steps?\\./.test(t));
+  const seen = window.__chartFirst = {drawn: [], caption: [], text: caption()};
   new MutationObserver(() => {
-    const now = text();
-    if (now !== seen.text) { seen.text = now; seen.title.push(performance.now()); }
-  }).observe(document.querySelector('[data-testid=stSidebar]'),
+    const now = caption();
+    if (now !== seen.text) { seen.text = now; seen.caption.push(performance.now()); }
+  }).observe(document.querySelector('[data-testid=stMain]') || document.body,
              {subtree: true, childList: true, characterData: true});
   new MutationObserver(() => seen.drawn.push(performance.now()))
     .observe(document.querySelector('[data-testid=live-view]'),
@@ -228,29 +248,56 @@ CHART_FIRST_JS = """(title) => {
 }"""
 
 
-def test_a_change_draws_the_chart_before_the_controls_come_back(browser, app_server):
-    """A learning-rate change: the new picture is drawn before the run's controls are rendered
-    again (its panel's title "Adam · lr ..." is the one among them that changes). Without the
-    chart-first pause (ui.live_view) the browser renders the ~25 controls first."""
+def test_a_change_draws_the_chart_before_the_rest_of_the_page(browser, app_server):
+    """A Steps change: the new picture is drawn before the run's other elements are rendered
+    again (the caption under the picture, "... 510 steps.", sent after the ~25 controls, is
+    the one among them that changes). Without the chart-first pause (ui.live_view) the browser
+    renders them all first."""
+    page = open_app(browser, app_server)
+    try:
+        steps = page.get_by_test_id("stSidebar").get_by_role("slider", name="Steps")
+        order = []
+        for i in range(3):
+            page.evaluate(CHART_FIRST_JS)
+            steps.focus()
+            page.keyboard.press("ArrowLeft" if i % 2 else "ArrowRight")
+            page.wait_for_function("""() => window.__chartFirst.drawn.length > 0
+                && window.__chartFirst.caption.length > 0""", timeout=30_000)
+            seen = page.evaluate("() => window.__chartFirst")
+            order.append(round(seen["caption"][0] - seen["drawn"][0]))
+            page.wait_for_timeout(600)
+        print(f"the page's rest after the chart by (ms): {order}")
+        assert sum(gap > 0 for gap in order) >= 2, f"the rest of the page came first: {order} ms"
+    finally:
+        page.context.close()
+
+
+def test_a_slider_in_an_open_panel_keeps_the_keyboard(browser, app_server):
+    """An optimizer's panel, open: its lr slider moved by the keyboard keeps the focus (the
+    panel's title does not change under it, so the browser does not remount it)."""
     page = open_app(browser, app_server)
     try:
         sidebar = page.get_by_test_id("stSidebar")
-        sidebar.locator("summary").filter(has_text="Adam · lr").click()
+        sidebar.locator("summary").filter(has_text="RMSProp · lr").click()
         thumb = sidebar.get_by_role("slider", name="learning rate")
         thumb.wait_for(timeout=30_000)
-        page.wait_for_timeout(1000)
-        order = []
-        for i in range(3):
-            page.evaluate(CHART_FIRST_JS, "Adam · lr")
-            thumb.focus()
-            page.keyboard.press("ArrowLeft" if i % 2 else "ArrowRight")
-            page.wait_for_function("""() => window.__chartFirst.drawn.length > 0
-                && window.__chartFirst.title.length > 0""", timeout=30_000)
-            seen = page.evaluate("() => window.__chartFirst")
-            order.append(round(seen["title"][0] - seen["drawn"][0]))
-            page.wait_for_timeout(600)
-        print(f"controls after the chart by (ms): {order}")
-        assert sum(gap > 0 for gap in order) >= 2, f"the controls came first: {order} ms"
+        page.wait_for_timeout(800)
+        thumb.focus()
+        values = [query(page)["o3"]]                 # RMSProp's entry in the link
+        for _ in range(2):
+            n = int(page.locator(VIEW).get_attribute("data-drawn"))
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function(f"() => Number(document.querySelector('{VIEW}')"
+                                   f".getAttribute('data-drawn')) > {n}", timeout=30_000)
+            page.wait_for_timeout(800)
+            focused = page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+            assert focused == "learning rate", f"the focus went to {focused!r}"
+            for _ in range(80):                       # the link follows the run
+                if query(page)["o3"] != values[-1]:
+                    break
+                page.wait_for_timeout(250)
+            values.append(query(page)["o3"])
+        assert len(set(values)) == 3, values
     finally:
         page.context.close()
 

@@ -84,7 +84,10 @@ def test_the_rmsprop_lesson_explains_its_first_step(browser, app_server, screens
         page.get_by_test_id("stSidebar").get_by_text("RMSProp's first step is 10× lr").click()
         page.wait_for_selector(f"{VIEW}[data-why='0']", timeout=30_000)
         page.wait_for_selector(f"{VIEW}[data-playing='0']", timeout=60_000)
-        seek(page, 0)
+        # "Press +1 once": the lesson opens paused at step 0, not played to its end.
+        page.wait_for_selector(f"{VIEW}[data-step='0']", timeout=30_000)
+        page.wait_for_timeout(500)
+        assert page.locator(VIEW).get_attribute("data-step") == "0", "it did not stay at step 0"
         p = panel(page)
         assert p["title"].startswith("RMSProp, step 1:")
         # Hand-derived: v₁ = (1 − 0.99)·g² so the step is lr·g/(0.1·|g|) = 10·lr = 0.5 per
@@ -93,6 +96,10 @@ def test_the_rmsprop_lesson_explains_its_first_step(browser, app_server, screens
         np.testing.assert_allclose(np.abs(taken["d"]), [0.5, 0.5], rtol=1e-5)
         assert query(page).get("why") == "1"
         page.screenshot(path=str(screenshots / "why_rmsprop_first_step.png"))
+        focus_view(page)
+        page.keyboard.press("End")                  # the race's last step: the step into the head
+        page.wait_for_selector(f"{VIEW}[data-step='200']", timeout=10_000)
+        assert panel(page)["title"].startswith("RMSProp, step 200, the race's last: from θ₁₉₉ to θ₂₀₀")
     finally:
         page.context.close()
 
