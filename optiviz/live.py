@@ -128,7 +128,8 @@ def view_model(result, *, include_surface: bool = True, autoplay: bool = False,
                  "x": encode(r.xy[:, 0]), "y": encode(r.xy[:, 1]), "loss": encode(r.loss),
                  "lr": encode(r.lr), "diverged_at": r.diverged_at,
                  "reached": r.reached,                    # first step within tolerance, or None
-                 "reached_local": r.reached_local}        # ... of a minimum not the global one
+                 "reached_local": r.reached_local,        # ... of a minimum not the global one
+                 "reached_value": r.reached_value}        # its value: within tolerance still?
                 for r in record.runs]
     return {
         "key": _key(record.scene), "steps": steps, "start": list(record.scene["start"]),

@@ -46,6 +46,7 @@ class RunRecord:
     diverged_at: int | None
     reached: int | None
     reached_local: bool = False          # the minimum it reached is not the global one
+    reached_value: float | None = None   # that minimum's value (is the run still within tolerance?)
     head_symbol: str = HEAD_SYMBOL
     end_symbol: str = END_SYMBOL
     end_xy: tuple[float, float] | None = None
@@ -230,7 +231,7 @@ def _exit_point(xy: np.ndarray, bounds) -> tuple[int, float, float] | None:
     return None
 
 
-def _run(run, summary_row, bounds) -> RunRecord:
+def _run(run, summary_row, bounds, minima_values) -> RunRecord:
     traj = run.trajectory
     d = int(traj.diverged_at[0])
     rec = RunRecord(
@@ -241,7 +242,9 @@ def _run(run, summary_row, bounds) -> RunRecord:
         diverged_at=d if d >= 0 else None,
         reached=None if summary_row is None else summary_row["reached_step"],
         reached_local=bool(summary_row is not None and summary_row["reached_step"] is not None
-                           and summary_row["minimum_index"] > 0))
+                           and summary_row["minimum_index"] > 0),
+        reached_value=(None if summary_row is None or summary_row["reached_step"] is None
+                       else float(minima_values[summary_row["minimum_index"]])))
     if rec.diverged_at is None:
         return rec
     exit_ = _exit_point(rec.xy[: rec.last + 1], bounds)
@@ -266,7 +269,8 @@ def of(result) -> SceneRecord:
     (x0, x1), (y0, y1) = surface.bounds
     bounds = ((float(x0), float(x1)), (float(y0), float(y1)))
     summary = list(result.summary)
-    runs = tuple(_run(r, summary[i] if i < len(summary) else None, surface.bounds)
+    runs = tuple(_run(r, summary[i] if i < len(summary) else None, surface.bounds,
+                      surface.minima_values)
                  for i, r in enumerate(result.runs))
     steps = int(result.runs[0].trajectory.steps) if result.runs else int(result.scene["steps"])
     minima = np.asarray(surface.minima, dtype=np.float64).reshape(-1, 2)

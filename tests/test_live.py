@@ -80,3 +80,22 @@ def test_the_readout_says_when_the_minimum_reached_is_a_local_one():
     assert momentum["reached"] is not None and momentum["reached_local"] is False
     assert abs(result.runs[1].trajectory.loss[-1, 0] - 3.0) < 1e-3
     assert i18n.t("live.at_step_local", "ko", step=51) == "지역 최솟값(local min), 스텝 51"
+
+
+def test_a_reached_run_carries_the_value_it_reached():
+    """The readout says "at step k, out again" when the loss at the playhead is out of the
+    tolerance of the minimum's value the run reached: the model carries that value (the lesson
+    schedule_settles: the constant-lr run dips within 1e-3 of f = 0 and bounces out)."""
+    from optiviz import presets
+    from optiviz import scene as scenes
+
+    result = scenes.compute_scene(scenes.normalize_scene(
+        presets.get_preset("schedule_settles").scene))
+    model = live.view_model(result, include_surface=False)
+    constant = model["runs"][0]
+    assert constant["reached"] is not None and constant["reached_value"] == 0.0  # f(0, 0) = 0
+    loss = live.decode(constant["loss"])
+    assert abs(loss[constant["reached"]]) <= model["tolerance"] < abs(loss[-1])
+    unreached = live.view_model(scenes.compute_scene(scenes.normalize_scene(
+        {**scenes.default_scene(), "steps": 10})), include_surface=False)
+    assert all(r["reached"] is None and r["reached_value"] is None for r in unreached["runs"])

@@ -508,7 +508,11 @@ class LiveView {
       const at = Math.min(k, run.last);
       const lr = k > 0 ? run.lr[Math.min(k, run.lr.length) - 1] : run.lr[0];
       const dist = minima.length ? Math.min(...minima.map(([a, b]) => Math.hypot(run.x[at] - a, run.y[at] - b))) : NaN;
+      // Reached, and at this step out of tolerance again (a noisy run bouncing round it).
+      const left = run.reached != null && run.reached <= k && run.reached_value != null
+        && !(Math.abs(run.loss[Math.min(k, run.last)] - run.reached_value) <= this.model.tolerance);
       const reached = run.reached == null || run.reached > k ? tr("not_yet", "not yet")
+        : left ? tr("at_step_left", "at step {step}, out again", {step: run.reached})
         : run.reached_local ? tr("at_step_local", "a local min, step {step}", {step: run.reached})
         : tr("at_step", "at step {step}", {step: run.reached});
       rows.push([run.color, run.label, gone ? tr("diverged_at", "diverged at {step}", {step: run.diverged}) : String(k),

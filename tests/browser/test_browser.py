@@ -216,6 +216,22 @@ def test_the_scrub_bar_moves_a_playing_race(browser, app_server):
         page.context.close()
 
 
+def test_the_readout_says_when_a_run_is_out_of_tolerance_again(browser, app_server):
+    """A noisy constant-lr run dips within the tolerance at one step and bounces out: at the
+    end its readout says so, while the step-decay run, still within it, says only its step."""
+    page = open_app(browser, app_server, query="?lesson=schedule_settles")
+    try:
+        cells = page.evaluate("""() => Array.from(document.querySelectorAll(
+            '[data-testid=live-view] .lv-readout tr')).slice(1).map((tr) => [
+            tr.children[1].textContent, tr.children[tr.children.length - 1].textContent])""")
+        reached = dict(cells)
+        assert reached["SGD / GD (schedule=constant)"].endswith("out again"), reached
+        assert reached["SGD / GD (schedule=step)"].startswith("at step"), reached
+        assert "out again" not in reached["SGD / GD (schedule=step)"], reached
+    finally:
+        page.context.close()
+
+
 def test_a_steps_change_updates_the_same_graph(browser, app_server):
     page = open_app(browser, app_server)
     try:
