@@ -177,6 +177,13 @@ export class Overlay {
       out.cursor = at;
     } else if (kind === "lr") {
       const n = Math.max(0, Math.min(k, run.last, run.lr.length) - 1);
+      if (lines && ahead) {                     // the rates still to come, faint and dashed
+        ctx.save();
+        ctx.globalAlpha = AHEAD_ALPHA;
+        ctx.setLineDash([3 * t, 3 * t]);
+        stairs(ctx, f, run.lr, Math.min(run.last, run.lr.length) - 1, run.color, 0.6 * t);
+        ctx.restore();
+      }
       if (lines) stairs(ctx, f, run.lr, n, run.color, t);
       else if (k > 0) dot(ctx, f.px(n + 1), f.py(run.lr[n]), 4.5 * t, run.color, 1.5 * t);
     }
