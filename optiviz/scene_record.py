@@ -103,7 +103,7 @@ class LossAxis:
         elif self.f_min < 0:
             self.shift = self.f_min
             self.tiny = float(f"{1e-10 * max(1.0, abs(self.f_min)):.0e}")
-            self.title = f"loss − f_min + {self.tiny:g}"
+            self.title = f"loss − f<sub>min</sub> + {self.tiny:g}"   # a plotly title
         else:
             self.title = "loss"
         finite = [self.y(r.loss[: r.last + 1]) for r in runs]

@@ -373,7 +373,7 @@ def test_curves_shift_negative_minima_and_say_so():
     d = as_json(figures.curves_figure(res))
     assert d["layout"]["yaxis"]["type"] == "log"
     title = d["layout"]["yaxis"]["title"]["text"]
-    assert title.startswith("loss − f_min + ")
+    assert title.startswith("loss − f<sub>min</sub> + ")
     tiny = float(title.rsplit("+ ", 1)[1])
     f_min = res.surface.f_min
     y = arr(d["data"][0]["y"])
