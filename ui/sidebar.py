@@ -99,9 +99,13 @@ def sidebar(sb=None) -> dict:
         ui_lang.switch(sb)
 
     # Presets: one click, one lesson. One radio element, not a button each: every element
-    # costs the browser a render on every rerun.
-    box = sb.expander(t("sidebar.presets"), expanded=ss.get("lesson") is None)
-    if box is not READER:
+    # costs the browser a render on every rerun. The panel starts open on a page without a
+    # lesson and closed on a lesson's link; after that it stays as the user leaves it (a
+    # teacher picking lesson after lesson keeps it open).
+    if "open.presets.panel" not in ss:
+        ss["open.presets.panel"] = ss.get("lesson") is None
+    box, presets_open = lazy_panel(sb, t("sidebar.presets"), "presets.panel")
+    if box is not READER and presets_open:
         ss["preset_pick"] = ss.get("lesson")
         box.radio(t("sidebar.lessons"), presets.preset_keys(), index=None, key="preset_pick",
                   on_change=state.on_preset_pick,

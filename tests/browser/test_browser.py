@@ -232,6 +232,31 @@ def test_the_readout_says_when_a_run_is_out_of_tolerance_again(browser, app_serv
         page.context.close()
 
 
+def test_the_presets_stay_open_for_lesson_after_lesson(browser, app_server):
+    """A teacher clicking lessons: the Presets panel stays open after a pick, so the next lesson
+    is one click away; a lesson's own link opens with it closed (a student's short sidebar)."""
+    page = open_app(browser, app_server)
+    try:
+        sidebar = page.get_by_test_id("stSidebar")
+        for title in ("Momentum overshoots in the Rosenbrock valley",
+                      "Too large a learning rate diverges"):
+            sidebar.get_by_text(title).click()
+            page.wait_for_function(f"() => document.querySelector('[data-testid=stInfo], "
+                                   f"[data-testid=stAlert]')?.textContent.includes({title!r})",
+                                   timeout=30_000)
+            page.wait_for_timeout(800)
+            assert sidebar.get_by_text("Momentum overshoots in the Rosenbrock valley").is_visible()
+    finally:
+        page.context.close()
+    page = open_app(browser, app_server, query="?lesson=lr_too_large", wait_idle=False)
+    try:
+        page.get_by_test_id("stSidebar").get_by_role("slider", name="Steps").wait_for(timeout=30_000)
+        assert not page.get_by_test_id("stSidebar").get_by_text(
+            "Momentum overshoots in the Rosenbrock valley").is_visible()
+    finally:
+        page.context.close()
+
+
 def test_a_steps_change_updates_the_same_graph(browser, app_server):
     page = open_app(browser, app_server)
     try:
