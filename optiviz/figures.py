@@ -306,11 +306,49 @@ def _cursor_trace(runs, k, axis, which, xa, ya) -> dict:
                 unselected=dict(marker=dict(opacity=1)))
 
 
-def _log_ticks(axis: dict, lo: float, hi: float) -> dict:
-    """One labelled tick per decade (plotly labels 2 and 5 too on short ranges: clutter)."""
-    if hi - lo >= 1.0:
-        axis.update(dtick=max(1, math.ceil((hi - lo) / 7.0)))
+def _log_ticks(axis: dict, lo: float, hi: float, own=()) -> dict:
+    """Labelled ticks a reader can read a value off (as the live view's figures.js logTicks):
+    one per decade or every n-th over at least two powers of ten; under that, the 1-2-5 numbers
+    in the range as whole numbers (0.004, not plotly's bare "4"), else the runs' own rates
+    `own`, else finer steps."""
+    decades = hi - lo
+    if decades >= 1.0:
+        dtick = max(1, math.ceil(decades / 7.0))
+        if sum(e % dtick == 0 for e in range(math.ceil(lo), math.floor(hi) + 1)) >= 2:
+            axis.update(dtick=dtick)
+            return axis
+    picked: list[float] = []
+
+    def add(v: float) -> None:
+        if v > 0 and lo <= math.log10(v) <= hi and all(
+                abs(math.log10(p) - math.log10(v)) >= decades / 8 for p in picked):
+            picked.append(v)
+
+    def ladder(mantissas) -> None:
+        for e in range(math.floor(lo), math.ceil(hi) + 1):
+            for m in mantissas:
+                add(float(f"{m}e{e}"))
+
+    ladder((1, 2, 5))
+    if len(picked) < 2:
+        for v in list(own)[:4]:
+            add(v)
+    if len(picked) < 2:
+        ladder(range(1, 10))
+    if len(picked) < 2:
+        ladder((1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9))
+    picked.sort()
+    axis.update(tickmode="array", tickvals=picked, ticktext=[_tick_text(v) for v in picked])
     return axis
+
+
+def _tick_text(v: float) -> str:
+    """A tick's whole value, compactly: 0.004, 25, 2×10⁻⁵ (as figures.js tickText)."""
+    e = math.floor(math.log10(v) + 1e-9)
+    if -4 <= e < 5:
+        return f"{float(f'{v:.3g}'):g}"
+    m = float(f"{v / 10 ** e:.3g}")
+    return f"{'' if m == 1 else f'{m:g}×'}10<sup>{'−' if e < 0 else ''}{abs(e)}</sup>"
 
 
 def _curve_axes(layout, loss_axis, lr_axis, names, domains, total, x_title_on_both=False,
@@ -341,7 +379,7 @@ def _curve_axes(layout, loss_axis, lr_axis, names, domains, total, x_title_on_bo
                                   autorange=False, exponentformat="power",
                                   title=dict(text=i18n.t("fig.learning_rate", lang),
                                              font=dict(size=13))),
-                             *lr_axis.range)
+                             *lr_axis.range, own=lr_axis.given)
     return layout
 
 

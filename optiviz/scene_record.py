@@ -160,6 +160,9 @@ class LrAxis:
         pad = 0.08 * (hi - lo)
         self.range = [lo - pad, hi + pad]
         self.span = [10 ** self.range[0], 10 ** self.range[1]]
+        # The rates the runs start with: labelled ticks when the axis spans under a decade.
+        self.given = sorted({float(r.lr[0]) for r in runs
+                             if r.lr.size and math.isfinite(r.lr[0]) and r.lr[0] > 0})
 
     def point(self, run: RunRecord, k: int) -> float | None:
         """The lr used by the update that produced row k (step k >= 1), or at step 1 for k = 0."""

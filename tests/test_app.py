@@ -344,7 +344,22 @@ def _export(at: AppTest, fmt: str, **options):
         at.slider(key=f"export.{key}").set_value(value).run()
     at.button(key="export.create").click().run()
     assert not at.exception, [e.message for e in at.exception]
-    return at.session_state["export.file"]
+    return at.session_state["export.file"][:3]
+
+
+def test_a_made_file_is_offered_only_for_what_it_was_made_from():
+    """The download under Create is the file of the format, view, settings and scene asked for:
+    another format (or a slider moved) hides it until Create is pressed again."""
+    at = start()
+    _export(at, "csv")
+    downloads = lambda: [b for b in at.get("download_button") if b.proto.id.endswith("export.download")]
+    assert len(downloads()) == 1
+    at.segmented_control(key="export.format").set_value("json").run()
+    assert not downloads(), "the CSV's button under JSON's Create"
+    at.segmented_control(key="export.format").set_value("csv").run()
+    assert len(downloads()) == 1
+    at.sidebar.slider(key="steps").set_value(300).run()
+    assert not downloads(), "a file of the old scene"
 
 
 def test_export_csv_from_the_app_round_trips_the_trajectories():

@@ -501,3 +501,23 @@ def test_race_without_its_slider_animates_a_step_counter(default):
         assert text == f"<b>step {frame['name']}</b> / 500"
     grid = d["data"][names.index("click grid")]
     assert len(arr(grid["x"])) == 10 * 10
+
+
+@pytest.mark.parametrize("key", ["zigzag_vs_adaptive", "momentum_overshoot", "radam_warmup"])
+def test_a_short_lr_axis_labels_whole_values(key):
+    """Rates spanning under a decade (0.125 / 0.05 / 0.02; 0.004 alone; 0.03): the exported
+    picture's lr axis has at least two labelled ticks, each a whole number inside the axis (not
+    plotly's lone "10⁻¹" or bare digits) - the same rule as the live view's."""
+    from optiviz import presets
+
+    result = scene.compute_scene(scene.normalize_scene(presets.get_preset(key).scene))
+    layout = as_json(figures.race_figure(result, frames=0))["layout"]
+    axis = layout["yaxis3"]
+    lo, hi = axis["range"]
+    if axis.get("tickmode") == "array":
+        values = [float(text) for text in axis["ticktext"]]      # "0.004": a whole number
+        assert values == axis["tickvals"]
+    else:                                  # powers of ten, every dtick-th: "10⁻²", "10⁻¹"
+        values = [10.0 ** e for e in range(math.ceil(lo), math.floor(hi) + 1) if e % axis["dtick"] == 0]
+    assert len(values) >= 2, axis
+    assert all(lo <= np.log10(v) <= hi for v in values)

@@ -75,7 +75,7 @@ class LiveView {
     });
     this.mapInfo = el("div", "lv-mapinfo");
     this.plot = el("div", "lv-plot");
-    const tl = el("div", "lv-timeline");
+    const tl = this.timeline = el("div", "lv-timeline");
     this.toStart = button("|◀", () => this.seek(0, true), "back to step 0 (Home)");
     this.back = button("−1", () => this.seek(this.step - 1, true), "one step back (←)");
     this.playButton = button("▶", () => this.togglePlay(), "play / pause (space)");
@@ -169,8 +169,10 @@ class LiveView {
     const fitted = figures.height(this.view, this.model, width, this.present);
     if (fitted) return fitted;
     if (this.present) {
+      // The picture and its timeline fill the window; what comes after the timeline (the "why
+      // it moves" panel) goes below the fold: it never squeezes the picture a room looks at.
       const top = this.plot.getBoundingClientRect().top + window.scrollY;
-      const below = this.root.getBoundingClientRect().bottom - this.plot.getBoundingClientRect().bottom;
+      const below = this.timeline.getBoundingClientRect().bottom - this.plot.getBoundingClientRect().bottom;
       return Math.max(320, Math.round(window.innerHeight - top - below - 12));
     }
     return this.height || 520;

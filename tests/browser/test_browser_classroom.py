@@ -203,3 +203,28 @@ def test_copy_presenter_link(browser, app_server):
         assert q["present"] == "1" and "surface" in q, link
     finally:
         page.context.close()
+
+
+def test_the_presenters_picture_keeps_the_window_with_why_it_moves_open(browser, app_server,
+                                                                          screenshots):
+    """A lesson that opens with "Why it moves" on a projector: the picture and its timeline fill
+    the window (the panel goes below the fold), not a picture squeezed over the panel."""
+    page = open_app(browser, app_server, size=(1280, 720),
+                    query="?present=1&lesson=rmsprop_first_step", wait_idle=False)
+    try:
+        page.wait_for_selector(f"{VIEW}[data-why='0']", timeout=60_000)
+        page.wait_for_timeout(1500)
+        page.keyboard.press("ArrowRight")                 # +1, as the lesson says
+        page.wait_for_selector(f"{VIEW}[data-step='1']", timeout=10_000)
+        page.wait_for_timeout(1500)
+        boxes = page.evaluate("""() => { const v = document.querySelector('[data-testid=live-view]');
+            const r = (el) => el.getBoundingClientRect();
+            return {plot: r(v.querySelector('.lv-plot')).height,
+                    timeline: r(v.querySelector('.lv-timeline')).bottom,
+                    why: r(v.querySelector('[data-testid=why-panel]')).top}; }""")
+        page.screenshot(path=str(screenshots / "presenter_why.png"))
+        assert 720 - 30 <= boxes["timeline"] <= 720 + 1, boxes   # picture + timeline: the window
+        assert boxes["plot"] >= 450, boxes
+        assert boxes["why"] >= boxes["timeline"] - 1, boxes    # the panel after it
+    finally:
+        page.context.close()
