@@ -136,8 +136,10 @@ def test_n_and_p_walk_the_lesson_list(monkeypatch):
                       "momentum_overshoot", "lr_too_large", "lr_too_large"]
     assert ss["why"] == presets.get_preset("lr_too_large").why
     ss["lesson"] = "rmsprop_first_step"            # a lesson that is not on the list: n starts it
+    ss["step"] = 1                                 # where its +1 left the playhead
     state.step_lesson(1)
     assert ss["lesson"] == LESSONS[0]
+    assert ss["step"] is None, "the last lesson's step carried into this one's link"
     state.step_lesson(True)                        # only 1 and -1 mean anything
     assert ss["lesson"] == LESSONS[0]
 

@@ -86,6 +86,7 @@ def apply_preset(key: str):
     preset = presets.get_preset(key)
     load_scene(scenes.normalize_scene(preset.scene))
     st.session_state["lesson"] = key
+    st.session_state["step"] = None            # the last lesson's step is not this one's
     st.session_state["why"] = preset.why       # a lesson about a run's state opens on it
     st.session_state["autoplay"] = True        # a lesson starts with its race playing
 
@@ -166,7 +167,10 @@ def duplicate_optimizer(uid: int):
             break
     ss[f"opt.{new}.lr"] = lr
     uids = list(ss["opt_uids"])
-    uids.insert(uids.index(uid) + 1, new)
+    at = uids.index(uid) + 1                    # after the parent and its earlier twins
+    while at < len(uids) and ss[f"opt.{uids[at]}.name"] == name:
+        at += 1
+    uids.insert(at, new)
     ss["opt_uids"] = uids
 
 
