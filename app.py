@@ -220,7 +220,6 @@ if ss.get("map") in map_view.KINDS:              # the Maps view is showing one
 # soon as the picture is up (a user's action before it does as well). With new data for the
 # view, the run lets the browser draw it before it sends them (ui.live_view.CHART_FIRST_PAUSE).
 controls = bool(ss.get("controls_ready"))   # and what is under the picture: the same
-ss["chart_first_pause"] = 0.0
 view_state = live_view(model, key="live_view", height=FIGURE_HEIGHT - 60 if lesson else FIGURE_HEIGHT,
                        chart_first=controls)
 ss["sent_surface"] = live.surface_key(scene)

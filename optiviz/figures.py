@@ -307,8 +307,9 @@ def _cursor_trace(runs, k, axis, which, xa, ya) -> dict:
 
 
 def _log_ticks(axis: dict, lo: float, hi: float, own=()) -> dict:
-    """Labelled ticks a reader can read a value off (as the live view's figures.js logTicks):
-    one per decade or every n-th over at least two powers of ten; under that, the 1-2-5 numbers
+    """Labelled ticks a reader can read a value off (under a decade the same rule as the live
+    view's figures.js logTicks): one per decade or every n-th over at least two powers of ten;
+    under that, the 1-2-5 numbers
     in the range as whole numbers (0.004, not plotly's bare "4"), else the runs' own rates
     `own`, else finer steps."""
     decades = hi - lo

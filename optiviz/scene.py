@@ -23,7 +23,7 @@ import copy
 import json
 import math
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -363,11 +363,11 @@ def labels(scene: dict) -> list[str]:
             differs.append(f"#{sum(r['optimizer'] == run['optimizer'] for r in runs[:i]) + 1}")
         out.append(f"{spec.title} ({', '.join(differs)})")
     # Twins that differ from the others but not from each other: numbered in order.
-    for i, label in enumerate(list(out)):
-        same = [j for j, other in enumerate(out) if other == label]
-        if len(same) > 1:
-            for k, j in enumerate(same, 1):
-                out[j] = f"{label[:-1]}, #{k})" if label.endswith(")") else f"{label} #{k}"
+    counts, seen = Counter(out), Counter()
+    for j, label in enumerate(out):
+        if counts[label] > 1:
+            seen[label] += 1
+            out[j] = f"{label[:-1]}, #{seen[label]})" if label.endswith(")") else f"{label} #{seen[label]}"
     return out
 
 

@@ -158,7 +158,7 @@ def live_view(model: dict, *, key: str = "live_view", height: int = 520, on_chan
     """Mount the live view; returns the component's result (.click, .view, .step, .why, .map,
     .hyper: a settings-map cell clicked, .need_surface, .lesson: n/p, .drawn: the page's first
     picture is up, or plotly.js failed to load). With `chart_first`, a run that sends the view
-    new data waits CHART_FIRST_PAUSE before going on (see there); the pause is added to
+    new data waits CHART_FIRST_PAUSE before going on (see there); the wait, 0 or the pause, is
     st.session_state["chart_first_pause"]."""
     mount = _component()
     callback = on_change or (lambda: None)
@@ -172,7 +172,8 @@ def live_view(model: dict, *, key: str = "live_view", height: int = 520, on_chan
                  on_need_surface_change=callback, on_why_change=lambda: _on_why(key),
                  on_map_change=lambda: _on_map(key), on_hyper_change=callback,
                  on_lesson_change=lambda: _on_lesson(key), on_drawn_change=callback)
-    if chart_first and last is not None and sent != last and CHART_FIRST_PAUSE > 0:
-        time.sleep(CHART_FIRST_PAUSE)
-        st.session_state["chart_first_pause"] = CHART_FIRST_PAUSE
+    wait = CHART_FIRST_PAUSE if chart_first and last is not None and sent != last else 0.0
+    if wait > 0:
+        time.sleep(wait)
+    st.session_state["chart_first_pause"] = wait
     return result
